@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs every system dependency of momu from Debian (idempotent; Debian 12, as root or with
+# sudo), then configures and builds Release into build/.
+#   scripts/setup.sh            install + build
+#   scripts/setup.sh --no-build install only
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libtorch-dev            # LibTorch 1.13 (CPU) C++ frontend
+  libopenblas0-pthread    # fast BLAS for LibTorch (the reference BLAS is ~30x slower)
+  libsndfile1-dev         # WAV, FLAC, OGG, MP3 decoding
+  libsoxr-dev             # high-quality resampling
+  nlohmann-json3-dev      # JSON
+  libcli11-dev            # command line
+  libgtest-dev            # tests
+  libbenchmark-dev        # benchmarks
+  assimp-testmodels       # real CMU BVH captures for the BVH tests
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+  echo "setup: all Debian packages present"
+fi
+
+# Make sure the alternatives system points libblas.so.3 at OpenBLAS (it does after install, but
+# an earlier manual choice could pin the reference BLAS).
+arch_triplet=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+openblas="/usr/lib/${arch_triplet}/openblas-pthread/libblas.so.3"
+if [ -e "$openblas" ] && command -v update-alternatives > /dev/null; then
+  $SUDO update-alternatives --set "libblas.so.3-${arch_triplet}" "$openblas" > /dev/null 2>&1 || true
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+  cmake --build build -j "$(nproc)"
+  echo "setup: built build/momu ($(build/momu --version))"
+fi

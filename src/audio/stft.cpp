@@ -1,0 +1,115 @@
+#include "momu/audio/stft.h"
+
+#include <torch/torch.h>
+
+#include "momu/core/error.h"
+
+namespace F = torch::nn::functional;
+
+namespace momu {
+
+void StftConfig::validate() const {
+  if (n_fft < 2) throw ConfigError("stft: n_fft must be >= 2, got " + std::to_string(n_fft));
+  if (hop_length < 1) {
+    throw ConfigError("stft: hop_length must be >= 1, got " + std::to_string(hop_length));
+  }
+  if (win_length < 0 || window_length() > n_fft) {
+    throw ConfigError("stft: win_length must be in [1, n_fft], got " + std::to_string(win_length));
+  }
+}
+
+at::Tensor stft_window(const StftConfig& config, at::ScalarType dtype) {
+  config.validate();
+  const int w = config.window_length();
+  auto window = torch::hann_window(w, /*periodic=*/true, torch::TensorOptions().dtype(dtype));
+  if (w < config.n_fft) {
+    const int left = (config.n_fft - w) / 2;
+    window = F::pad(window, F::PadFuncOptions({left, config.n_fft - w - left}));
+  }
+  return window;
+}
+
+int64_t stft_frame_count(int64_t n_samples, const StftConfig& config) {
+  const int64_t padded = config.center ? n_samples + 2 * (config.n_fft / 2) : n_samples;
+  if (padded < config.n_fft) return 0;
+  return 1 + (padded - config.n_fft) / config.hop_length;
+}
+
+at::Tensor stft(const at::Tensor& y, const StftConfig& config) {
+  config.validate();
+  if (y.dim() != 1 && y.dim() != 2) {
+    throw ShapeError("stft: expected y [N] or [B, N], got " + std::to_string(y.dim()) +
+                     " dimensions");
+  }
+  if (!y.is_floating_point()) throw ShapeError("stft: y must be a floating-point tensor");
+  const bool batched = y.dim() == 2;
+  auto x = batched ? y : y.unsqueeze(0);  // [B, N]
+  if (config.center) {
+    const int64_t pad = config.n_fft / 2;
+    if (config.pad_mode == PadMode::kReflect) {
+      if (x.size(1) <= pad) {
+        throw ShapeError("stft: reflect padding needs more than n_fft/2 = " +
+                         std::to_string(pad) + " samples, got " + std::to_string(x.size(1)));
+      }
+      x = F::pad(x.unsqueeze(1), F::PadFuncOptions({pad, pad}).mode(torch::kReflect)).squeeze(1);
+    } else {
+      x = F::pad(x, F::PadFuncOptions({pad, pad}));
+    }
+  }
+  if (x.size(1) < config.n_fft) {
+    throw ShapeError("stft: signal of " + std::to_string(y.size(-1)) +
+                     " samples is shorter than one frame (n_fft " + std::to_string(config.n_fft) +
+                     ")");
+  }
+  auto frames = x.unfold(1, config.n_fft, config.hop_length);  // [B, frames, n_fft]
+  frames = frames * stft_window(config, y.scalar_type()).to(y.device());
+  auto spec = torch::fft::rfft(frames, c10::nullopt, -1).transpose(1, 2);  // [B, bins, frames]
+  return batched ? spec.contiguous() : spec.squeeze(0).contiguous();
+}
+
+at::Tensor istft(const at::Tensor& spec, const StftConfig& config, int64_t length) {
+  config.validate();
+  if (spec.dim() != 2 && spec.dim() != 3) {
+    throw ShapeError("istft: expected spec [bins, frames] or [B, bins, frames], got " +
+                     std::to_string(spec.dim()) + " dimensions");
+  }
+  if (!spec.is_complex()) throw ShapeError("istft: spec must be complex");
+  const bool batched = spec.dim() == 3;
+  auto s = batched ? spec : spec.unsqueeze(0);  // [B, bins, frames]
+  if (s.size(1) != config.n_fft / 2 + 1) {
+    throw ShapeError("istft: expected " + std::to_string(config.n_fft / 2 + 1) +
+                     " frequency bins for n_fft " + std::to_string(config.n_fft) + ", got " +
+                     std::to_string(s.size(1)));
+  }
+  int64_t n_frames = s.size(2);
+  if (length >= 0) {
+    const int64_t padded = config.center ? length + config.n_fft : length;
+    n_frames = std::min<int64_t>(n_frames, (padded + config.hop_length - 1) / config.hop_length);
+    s = s.narrow(2, 0, n_frames);
+  }
+  const auto real_type = c10::toRealValueType(s.scalar_type());
+  auto window = stft_window(config, real_type).to(s.device());                 // [n_fft]
+  auto frames = torch::fft::irfft(s.transpose(1, 2), config.n_fft, -1) * window;  // [B, T, n_fft]
+  const int64_t total = config.n_fft + config.hop_length * (n_frames - 1);
+  auto fold = [&](const at::Tensor& cols) {  // cols: [B, n_fft, T] -> [B, total]
+    return F::fold(cols, F::FoldFuncOptions({1, total}, {1, config.n_fft})
+                             .stride({1, config.hop_length}))
+        .reshape({cols.size(0), total});
+  };
+  auto y = fold(frames.transpose(1, 2).contiguous());
+  auto win_sq = (window * window).reshape({1, config.n_fft, 1}).expand({1, config.n_fft, n_frames});
+  auto norm = fold(win_sq.contiguous()).squeeze(0);  // [total]
+  const double tiny = real_type == torch::kFloat64 ? 2.2250738585072014e-308 : 1.17549435e-38;
+  auto nonzero = norm > tiny;
+  y = torch::where(nonzero, y / torch::where(nonzero, norm, torch::ones_like(norm)), y);
+  const int64_t start = config.center ? config.n_fft / 2 : 0;
+  if (length < 0) {
+    y = config.center ? y.narrow(1, start, std::max<int64_t>(0, total - 2 * start)) : y;
+  } else {
+    y = y.narrow(1, start, std::max<int64_t>(0, std::min(length, total - start)));
+    if (y.size(1) < length) y = F::pad(y, F::PadFuncOptions({0, length - y.size(1)}));
+  }
+  return batched ? y.contiguous() : y.squeeze(0).contiguous();
+}
+
+}  // namespace momu

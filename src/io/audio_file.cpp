@@ -1,0 +1,174 @@
+#include "momu/io/audio_file.h"
+
+#include <sndfile.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <memory>
+#include <vector>
+
+#include "momu/audio/resample.h"
+#include "momu/core/error.h"
+#include "momu/io/atomic_file.h"
+
+namespace fs = std::filesystem;
+
+namespace momu {
+
+namespace {
+
+struct SndfileCloser {
+  void operator()(SNDFILE* f) const {
+    if (f != nullptr) sf_close(f);
+  }
+};
+using SndfileHandle = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+std::string lower_extension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext;
+}
+
+// libsndfile's log mentions these when a header promises more data than the file holds.
+bool log_reports_truncation(SNDFILE* file) {
+  char log[4096] = {0};
+  sf_command(file, SFC_GET_LOG_INFO, log, sizeof(log));
+  const std::string text(log);
+  return text.find("truncated") != std::string::npos ||
+         text.find("Length is wrong") != std::string::npos ||
+         text.find("should be") != std::string::npos;
+}
+
+}  // namespace
+
+double Audio::duration_s() const {
+  if (!samples.defined() || sample_rate_hz <= 0) return 0.0;
+  return static_cast<double>(samples.size(0)) / sample_rate_hz;
+}
+
+bool is_audio_file(const fs::path& path) {
+  const std::string ext = lower_extension(path);
+  return ext == ".wav" || ext == ".flac" || ext == ".ogg" || ext == ".oga" || ext == ".mp3" ||
+         ext == ".aiff" || ext == ".aif" || ext == ".opus";
+}
+
+Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
+  const std::string name = path.string();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw IoError(name + ": no such audio file");
+  if (fs::is_directory(path, ec)) throw IoError(name + ": is a folder, not an audio file");
+  if (fs::file_size(path, ec) == 0) throw FormatError(name + ": empty file (0 bytes)");
+  if (options.target_rate_hz < 0) {
+    throw ConfigError(name + ": target sample rate must be positive, got " +
+                      std::to_string(options.target_rate_hz));
+  }
+
+  SF_INFO info{};
+  SndfileHandle file(sf_open(name.c_str(), SFM_READ, &info));
+  if (!file) {
+    throw FormatError(name + ": not a readable audio file (" + sf_strerror(nullptr) +
+                      "); supported: WAV, FLAC, OGG/Vorbis/Opus, MP3");
+  }
+  if (info.channels <= 0 || info.samplerate <= 0) {
+    throw FormatError(name + ": invalid header (channels " + std::to_string(info.channels) +
+                      ", sample rate " + std::to_string(info.samplerate) + ")");
+  }
+  const bool pcm_like = lower_extension(path) != ".mp3";
+  if (pcm_like && log_reports_truncation(file.get())) {
+    throw FormatError(name + ": truncated file (the header promises more audio than it holds)");
+  }
+
+  int64_t start = 0;
+  if (options.offset_s > 0.0) {
+    start = static_cast<int64_t>(std::llround(options.offset_s * info.samplerate));
+    if (start >= info.frames && info.frames > 0) {
+      throw ConfigError(name + ": offset " + std::to_string(options.offset_s) +
+                        " s is past the end of the file");
+    }
+    if (sf_seek(file.get(), start, SEEK_SET) < 0) {
+      throw FormatError(name + ": cannot seek to " + std::to_string(options.offset_s) + " s");
+    }
+  }
+  int64_t wanted = -1;
+  if (options.duration_s >= 0.0) {
+    wanted = static_cast<int64_t>(std::llround(options.duration_s * info.samplerate));
+  }
+
+  const int channels = info.channels;
+  std::vector<float> mono;
+  if (info.frames > 0) mono.reserve(static_cast<size_t>(info.frames - start));
+  std::vector<float> block(static_cast<size_t>(4096) * channels);
+  int64_t total = 0;
+  while (wanted < 0 || total < wanted) {
+    sf_count_t ask = 4096;
+    if (wanted >= 0) ask = std::min<sf_count_t>(ask, wanted - total);
+    const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
+    if (got <= 0) break;
+    for (sf_count_t i = 0; i < got; ++i) {
+      float sum = 0.0f;
+      for (int c = 0; c < channels; ++c) sum += block[static_cast<size_t>(i) * channels + c];
+      mono.push_back(channels == 1 ? sum : sum / static_cast<float>(channels));
+    }
+    total += got;
+  }
+  if (sf_error(file.get()) != SF_ERR_NO_ERROR) {
+    throw FormatError(name + ": decoding failed: " + sf_strerror(file.get()));
+  }
+  if (mono.empty()) throw FormatError(name + ": holds no audio samples");
+  if (pcm_like && info.frames > 0 && wanted < 0 && total + start < info.frames) {
+    throw FormatError(name + ": truncated file (" + std::to_string(total + start) + " of " +
+                      std::to_string(info.frames) + " frames could be decoded)");
+  }
+  for (float v : mono) {
+    if (!std::isfinite(v)) throw FormatError(name + ": contains NaN or infinite samples");
+  }
+
+  Audio audio;
+  audio.sample_rate_hz = info.samplerate;
+  audio.samples = torch::from_blob(mono.data(), {static_cast<int64_t>(mono.size())},
+                                   torch::kFloat32)
+                      .clone();
+  if (options.target_rate_hz > 0 && options.target_rate_hz != info.samplerate) {
+    audio.samples = resample_audio(audio.samples, info.samplerate, options.target_rate_hz);
+    audio.sample_rate_hz = options.target_rate_hz;
+  }
+  return audio;
+}
+
+void write_wav(const fs::path& path, const Audio& audio, WavSampleFormat format) {
+  const std::string name = path.string();
+  if (!audio.samples.defined() || audio.samples.dim() != 1) {
+    throw ShapeError(name + ": write_wav expects mono samples [N]");
+  }
+  if (audio.sample_rate_hz <= 0) {
+    throw ConfigError(name + ": sample rate must be positive, got " +
+                      std::to_string(audio.sample_rate_hz));
+  }
+  auto samples = audio.samples.to(torch::kCPU, torch::kFloat32).contiguous();
+  if (!torch::isfinite(samples).all().item<bool>()) {
+    throw FormatError(name + ": refusing to write audio that contains NaN or infinite samples");
+  }
+  write_file_atomically(path, [&](const fs::path& tmp) {
+    SF_INFO info{};
+    info.samplerate = audio.sample_rate_hz;
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV |
+                  (format == WavSampleFormat::kPcm16 ? SF_FORMAT_PCM_16 : SF_FORMAT_FLOAT);
+    SndfileHandle file(sf_open(tmp.string().c_str(), SFM_WRITE, &info));
+    if (!file) throw IoError(name + ": cannot open for writing: " + sf_strerror(nullptr));
+    if (format == WavSampleFormat::kPcm16) {
+      // Clip instead of wrapping around.
+      sf_command(file.get(), SFC_SET_CLIPPING, nullptr, SF_TRUE);
+    }
+    const int64_t n = samples.size(0);
+    const sf_count_t written = sf_writef_float(file.get(), samples.data_ptr<float>(), n);
+    if (written != n) throw IoError(name + ": write failed: " + sf_strerror(file.get()));
+    file.reset();
+  });
+}
+
+}  // namespace momu

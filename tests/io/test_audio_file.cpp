@@ -1,0 +1,96 @@
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "momu/audio/resample.h"
+#include "momu/core/error.h"
+#include "momu/io/audio_file.h"
+#include "test_util.h"
+
+using namespace momu;
+
+namespace {
+Audio sine(int sr, double seconds, double hz) {
+  Audio a;
+  a.sample_rate_hz = sr;
+  auto t = torch::arange(static_cast<int64_t>(sr * seconds), torch::kFloat64) / sr;
+  a.samples = (0.5 * torch::sin(2 * M_PI * hz * t)).to(torch::kFloat32);
+  return a;
+}
+}  // namespace
+
+TEST(AudioFile, WavRoundTripIsExactForPcm16Values) {
+  test::TempDir tmp;
+  Audio a = sine(16000, 0.5, 440.0);
+  a.samples = torch::round(a.samples * 32768) / 32768;  // representable in int16
+  write_wav(tmp.path() / "x.wav", a);
+  Audio b = load_audio(tmp.path() / "x.wav");
+  EXPECT_EQ(b.sample_rate_hz, 16000);
+  ASSERT_EQ(b.samples.size(0), a.samples.size(0));
+  EXPECT_TRUE(torch::equal(a.samples, b.samples));
+}
+
+TEST(AudioFile, ResamplesOnLoad) {
+  test::TempDir tmp;
+  write_wav(tmp.path() / "x.wav", sine(44100, 1.0, 440.0), WavSampleFormat::kFloat32);
+  Audio b = load_audio(tmp.path() / "x.wav", {.target_rate_hz = 16000});
+  EXPECT_EQ(b.sample_rate_hz, 16000);
+  EXPECT_EQ(b.samples.size(0), 16000);
+  // The sine survives: compare with a directly generated one away from the edges.
+  auto ref = sine(16000, 1.0, 440.0).samples;
+  auto err = (b.samples.slice(0, 500, 15500) - ref.slice(0, 500, 15500)).abs().max().item<float>();
+  EXPECT_LT(err, 1e-3);
+}
+
+TEST(AudioFile, OffsetAndDuration) {
+  test::TempDir tmp;
+  write_wav(tmp.path() / "x.wav", sine(8000, 2.0, 100.0));
+  Audio b = load_audio(tmp.path() / "x.wav", {.offset_s = 0.5, .duration_s = 1.0});
+  EXPECT_EQ(b.samples.size(0), 8000);
+}
+
+TEST(AudioFile, ErrorsNameTheFileAndTheProblem) {
+  test::TempDir tmp;
+  const auto missing = tmp.path() / "missing.wav";
+  try {
+    load_audio(missing);
+    FAIL() << "no exception";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.wav"), std::string::npos);
+  }
+  const auto empty = tmp.path() / "empty.wav";
+  std::ofstream(empty).close();
+  EXPECT_THROW(load_audio(empty), FormatError);
+  const auto junk = tmp.path() / "junk.mp3";
+  std::ofstream(junk) << "this is not audio at all, just text, repeated. " << std::string(2000, 'x');
+  EXPECT_THROW(load_audio(junk), FormatError);
+  // Truncated WAV: cut a valid file in half.
+  write_wav(tmp.path() / "full.wav", sine(16000, 1.0, 440.0));
+  std::ifstream in(tmp.path() / "full.wav", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::ofstream(tmp.path() / "cut.wav", std::ios::binary).write(bytes.data(), bytes.size() / 2);
+  try {
+    load_audio(tmp.path() / "cut.wav");
+    FAIL() << "no exception for a truncated file";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AudioFile, WriteRefusesNaNAndLeavesNothing) {
+  test::TempDir tmp;
+  Audio a = sine(8000, 0.1, 100.0);
+  a.samples[10] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_THROW(write_wav(tmp.path() / "nan.wav", a), FormatError);
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "nan.wav"));
+  EXPECT_TRUE(std::filesystem::is_empty(tmp.path()));
+}
+
+TEST(AudioFile, DecodesTheDatasetMp3) {
+  const auto mp3 = test::dwm_dir() / "DANCE_C_2" / "audio.mp3";
+  if (!std::filesystem::exists(mp3)) GTEST_SKIP() << "skipped: " << mp3 << " is absent";
+  Audio a = load_audio(mp3, {.target_rate_hz = 22050, .duration_s = 10.0});
+  EXPECT_EQ(a.sample_rate_hz, 22050);
+  EXPECT_NEAR(a.duration_s(), 10.0, 0.01);
+  EXPECT_GT(a.samples.abs().max().item<float>(), 0.05f);
+}

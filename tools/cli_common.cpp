@@ -1,0 +1,88 @@
+#include "cli_common.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+#include "momu/core/runtime.h"
+
+namespace momu::cli {
+
+LogSink CliContext::log_sink() const {
+  const bool q = quiet;
+  const bool v = verbose;
+  return [q, v](LogLevel level, const std::string& message) {
+    if (level == LogLevel::kDebug && !v) return;
+    if (level == LogLevel::kInfo && q) return;
+    std::cerr << "momu: " << (level >= LogLevel::kWarning ? log_level_name(level) : "")
+              << (level >= LogLevel::kWarning ? ": " : "") << message << "\n";
+  };
+}
+
+namespace {
+
+struct BarState {
+  std::string label;
+  bool tty = false;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_draw{};
+  int last_percent = -1;
+};
+
+void draw(BarState& s, const Progress& p) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool finished = p.total > 0 && p.done >= p.total;
+  const int percent = p.total > 0 ? static_cast<int>(100 * p.done / p.total) : -1;
+  if (s.tty) {
+    if (!finished && now - s.last_draw < std::chrono::milliseconds(100)) return;
+  } else if (!finished && percent / 10 == s.last_percent / 10) {
+    return;  // logs and CI: a line every 10 %
+  }
+  s.last_draw = now;
+  s.last_percent = percent;
+  const double elapsed = std::chrono::duration<double>(now - s.start).count();
+  std::string bar;
+  if (p.total > 0) {
+    const int width = 30;
+    const int filled = static_cast<int>(width * p.done / p.total);
+    bar = "[" + std::string(filled, '#') + std::string(width - filled, '.') + "] ";
+  }
+  char tail[160];
+  if (p.total > 0) {
+    const double eta = p.done > 0 ? elapsed * (p.total - p.done) / p.done : 0.0;
+    std::snprintf(tail, sizeof(tail), "%lld/%lld %3d%% %.1fs eta %.1fs", (long long)p.done,
+                  (long long)p.total, percent, elapsed, eta);
+  } else {
+    std::snprintf(tail, sizeof(tail), "%lld %.1fs", (long long)p.done, elapsed);
+  }
+  std::string line = s.label + " " + bar + tail;
+  if (!p.item.empty()) line += " " + p.item;
+  if (s.tty) {
+    std::fprintf(stderr, "\r\033[K%s%s", line.c_str(), finished ? "\n" : "");
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+ProgressCallback CliContext::progress_bar(const std::string& label) const {
+  if (quiet) return {};
+  auto state = std::make_shared<BarState>();
+  state->label = label;
+  state->tty = ::isatty(STDERR_FILENO) != 0;
+  return [state](const Progress& p) { draw(*state, p); };
+}
+
+void CliContext::apply_runtime() const {
+  configure_threads(threads);
+  validate_device(device);
+}
+
+void print_json(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }
+
+}  // namespace momu::cli

@@ -1,0 +1,35 @@
+// Shared pieces of the momu command line (not part of the library).
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "momu/core/log.h"
+
+namespace momu::cli {
+
+// Options every verb shares, filled by the top-level parser before a verb's callback runs.
+struct CliContext {
+  int threads = 0;            // 0: all cores
+  std::string device = "cpu";
+  bool quiet = false;         // no progress bars, warnings only
+  bool verbose = false;       // debug messages
+
+  LogSink log_sink() const;                              // prints to stderr
+  ProgressCallback progress_bar(const std::string& label) const;  // draws on stderr
+  void apply_runtime() const;                            // threads + device validation
+};
+
+// Prints a JSON value on one line to stdout.
+void print_json(const nlohmann::json& j);
+
+// Verb registration: each lives in its own tools/cmd_*.cpp.
+void add_info_command(CLI::App& app, CliContext& ctx);
+void add_features_command(CLI::App& app, CliContext& ctx);
+void add_features_audio_commands(CLI::App& features, CliContext& ctx);
+void add_features_motion_commands(CLI::App& features, CliContext& ctx);
+void add_export_command(CLI::App& app, CliContext& ctx);
+void add_prepare_command(CLI::App& app, CliContext& ctx);
+
+}  // namespace momu::cli
