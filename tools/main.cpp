@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   using namespace momu;
   CLI::App app{"momu: dance motion <-> music with MoMu-Diffusion (C++ / LibTorch)", "momu"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the verb: momu prepare -q ...
   app.set_version_flag("--version", std::string("momu ") + MOMU_VERSION);
   cli::CliContext ctx;
   app.add_option("--threads", ctx.threads, "intra-op threads (default: all cores)")

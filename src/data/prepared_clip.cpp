@@ -1,0 +1,164 @@
+#include "momu/data/prepared_clip.h"
+
+#include <torch/torch.h>
+
+#include "momu/core/error.h"
+#include "momu/io/atomic_file.h"
+#include "momu/io/safetensors.h"
+
+namespace fs = std::filesystem;
+
+namespace momu {
+
+namespace {
+
+constexpr const char* kFormat = kPreparedFormat;
+constexpr int kVersion = kPreparedVersion;
+
+at::Tensor times_tensor(const std::vector<double>& v) {
+  return torch::tensor(v, torch::kFloat64).reshape({static_cast<int64_t>(v.size())});
+}
+
+std::vector<double> times_vector(const at::Tensor& t) {
+  auto c = t.to(torch::kFloat64).contiguous();
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
+}
+
+}  // namespace
+
+std::string prepared_clip_file_name(const std::string& clip_name) {
+  std::string out;
+  for (char c : clip_name) {
+    if (c == '/' || c == '\\') {
+      out += "__";
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') {
+      out += c;
+    } else {
+      out += '_';
+    }
+  }
+  return out + ".safetensors";
+}
+
+void save_prepared_clip(const fs::path& path, const PreparedClip& clip) {
+  const int64_t f = clip.num_frames();
+  auto check = [&](const at::Tensor& t, const char* what) {
+    if (t.defined() && t.size(0) != f) {
+      throw ShapeError(clip.name + ": " + what + " has " + std::to_string(t.size(0)) +
+                       " frames, mel has " + std::to_string(f));
+    }
+  };
+  if (clip.motion.dim() != 3) throw ShapeError(clip.name + ": motion must be [F, J, D]");
+  check(clip.motion, "motion");
+  check(clip.q, "q");
+  check(clip.confidence, "confidence");
+  std::map<std::string, at::Tensor> tensors{{"mel", clip.mel.to(torch::kFloat32)},
+                                            {"motion", clip.motion.to(torch::kFloat32)},
+                                            {"q", clip.q.to(torch::kFloat32)},
+                                            {"onsets_s", times_tensor(clip.onsets_s)},
+                                            {"beats_s", times_tensor(clip.beats_s)},
+                                            {"motion_beats_s", times_tensor(clip.motion_beats_s)},
+                                            {"q_beats_s", times_tensor(clip.q_beats_s)}};
+  if (clip.confidence.defined()) tensors["confidence"] = clip.confidence.to(torch::kFloat32);
+  nlohmann::json skeleton = clip.skeleton;
+  save_safetensors(path, tensors,
+                   {{"format", kFormat},
+                    {"version", std::to_string(kVersion)},
+                    {"clip", clip.info.dump()},
+                    {"skeleton", skeleton.dump()}});
+}
+
+PreparedClip load_prepared_clip(const fs::path& path) {
+  const std::string name = path.string();
+  SafetensorsFile file = load_safetensors(path);
+  if (file.metadata["format"] != kFormat) {
+    throw FormatError(name + ": not a momu prepared clip (metadata format '" +
+                      file.metadata["format"] + "')");
+  }
+  if (file.metadata["version"] != std::to_string(kVersion)) {
+    throw FormatError(name + ": prepared with cache version " + file.metadata["version"] +
+                      ", this momu reads version " + std::to_string(kVersion) +
+                      ": run momu prepare again");
+  }
+  for (const char* key : {"mel", "motion", "q", "onsets_s", "beats_s", "motion_beats_s",
+                          "q_beats_s"}) {
+    if (!file.tensors.count(key)) throw FormatError(name + ": missing tensor '" + key + "'");
+  }
+  PreparedClip clip;
+  try {
+    clip.info = nlohmann::json::parse(file.metadata["clip"]);
+    clip.skeleton = nlohmann::json::parse(file.metadata["skeleton"]).get<Skeleton>();
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(name + ": corrupt clip metadata (" + e.what() + ")");
+  }
+  clip.name = clip.info.value("name", std::string());
+  clip.style = clip.info.value("style", std::string());
+  clip.split = clip.info.value("split", std::string());
+  clip.usable_for_rhythm = clip.info.value("usable_for_rhythm", true);
+  clip.fps = clip.info.value("fps", 62.5);
+  clip.tempo_bpm = clip.info.value("tempo_bpm", 0.0);
+  clip.mel = file.tensors["mel"];
+  clip.motion = file.tensors["motion"];
+  clip.q = file.tensors["q"];
+  if (file.tensors.count("confidence")) clip.confidence = file.tensors["confidence"];
+  clip.onsets_s = times_vector(file.tensors["onsets_s"]);
+  clip.beats_s = times_vector(file.tensors["beats_s"]);
+  clip.motion_beats_s = times_vector(file.tensors["motion_beats_s"]);
+  clip.q_beats_s = times_vector(file.tensors["q_beats_s"]);
+  if (clip.mel.dim() != 2 || clip.motion.dim() != 3 || clip.q.dim() != 1 ||
+      clip.motion.size(0) != clip.mel.size(1) || clip.q.size(0) != clip.mel.size(1)) {
+    throw FormatError(name + ": tensor shapes disagree (mel [n_mels, F], motion [F, J, D], q [F])");
+  }
+  if (!torch::isfinite(clip.mel).all().item<bool>() ||
+      !torch::isfinite(clip.motion).all().item<bool>()) {
+    throw FormatError(name + ": contains NaN or infinite values");
+  }
+  return clip;
+}
+
+PreparedDataset PreparedDataset::open(const fs::path& root) {
+  const fs::path index_path = root / "index.json";
+  if (!fs::is_directory(root)) throw IoError(root.string() + ": no such prepared-data folder");
+  if (!fs::exists(index_path)) {
+    throw IoError(index_path.string() + ": missing (run momu prepare to create the folder)");
+  }
+  PreparedDataset d;
+  d.root = root;
+  try {
+    d.index = nlohmann::json::parse(read_file_bytes(index_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(index_path.string() + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!d.index.is_object() || d.index.value("format", "") != kFormat) {
+    throw FormatError(index_path.string() + ": not a momu prepared-data index");
+  }
+  if (d.index.value("version", 0) != kVersion) {
+    throw FormatError(index_path.string() + ": cache version " +
+                      std::to_string(d.index.value("version", 0)) + ", expected " +
+                      std::to_string(kVersion) + ": run momu prepare again");
+  }
+  if (!d.index.contains("clips") || !d.index["clips"].is_array()) {
+    throw FormatError(index_path.string() + ": has no 'clips' list");
+  }
+  return d;
+}
+
+std::vector<std::string> PreparedDataset::clip_names(const std::string& split,
+                                                     bool rhythm_only) const {
+  std::vector<std::string> names;
+  for (const auto& c : index["clips"]) {
+    if (!split.empty() && c.value("split", "") != split) continue;
+    if (rhythm_only && !c.value("usable_for_rhythm", true)) continue;
+    names.push_back(c.at("name").get<std::string>());
+  }
+  return names;
+}
+
+PreparedClip PreparedDataset::load(const std::string& clip_name) const {
+  for (const auto& c : index["clips"]) {
+    if (c.at("name") == clip_name) return load_prepared_clip(root / "clips" / c.at("file").get<std::string>());
+  }
+  throw ConfigError(root.string() + ": no clip named '" + clip_name + "'");
+}
+
+}  // namespace momu

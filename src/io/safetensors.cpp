@@ -1,0 +1,159 @@
+#include "momu/io/safetensors.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "momu/core/error.h"
+#include "momu/io/atomic_file.h"
+
+namespace fs = std::filesystem;
+
+namespace momu {
+
+namespace {
+
+constexpr uint64_t kMaxHeaderBytes = 100ull * 1024 * 1024;
+
+struct DtypeName {
+  at::ScalarType type;
+  const char* name;
+};
+
+const DtypeName kDtypes[] = {
+    {torch::kFloat64, "F64"}, {torch::kFloat32, "F32"}, {torch::kFloat16, "F16"},
+    {torch::kBFloat16, "BF16"}, {torch::kInt64, "I64"}, {torch::kInt32, "I32"},
+    {torch::kInt16, "I16"},    {torch::kInt8, "I8"},     {torch::kUInt8, "U8"},
+    {torch::kBool, "BOOL"}};
+
+const char* dtype_name(at::ScalarType t) {
+  for (const auto& d : kDtypes) {
+    if (d.type == t) return d.name;
+  }
+  throw ShapeError(std::string("safetensors: unsupported dtype ") + c10::toString(t));
+}
+
+bool dtype_from_name(const std::string& name, at::ScalarType& out) {
+  for (const auto& d : kDtypes) {
+    if (name == d.name) {
+      out = d.type;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+void save_safetensors(const fs::path& path, const std::map<std::string, at::Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  std::vector<std::pair<std::string, at::Tensor>> items;
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    if (name == "__metadata__") throw ConfigError("safetensors: '__metadata__' is reserved");
+    if (!tensor.defined()) throw ShapeError("safetensors: tensor '" + name + "' is undefined");
+    auto t = tensor.detach().to(torch::kCPU).contiguous();
+    const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
+    header[name] = {{"dtype", dtype_name(t.scalar_type())},
+                    {"shape", t.sizes().vec()},
+                    {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+    items.emplace_back(name, t);
+  }
+  std::string head = header.dump();
+  head.append((8 - head.size() % 8) % 8, ' ');  // align the data to 8 bytes
+  write_file_atomically(path, [&](const fs::path& tmp) {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw IoError(tmp.string() + ": cannot open for writing");
+    uint64_t n = head.size();
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((n >> (8 * i)) & 0xff);
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
+    for (const auto& [name, t] : items) {
+      out.write(static_cast<const char*>(t.data_ptr()),
+                static_cast<std::streamsize>(t.numel() * t.element_size()));
+    }
+    out.flush();
+    if (!out) throw IoError(path.string() + ": write failed (disk full?)");
+  });
+}
+
+SafetensorsFile load_safetensors(const fs::path& path) {
+  const std::string name = path.string();
+  const std::string bytes = read_file_bytes(path);
+  if (bytes.size() < 8) throw FormatError(name + ": not a safetensors file (shorter than 8 bytes)");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(bytes[i]);
+  if (n > kMaxHeaderBytes || 8 + n > bytes.size()) {
+    throw FormatError(name + ": corrupt or truncated safetensors header (length " +
+                      std::to_string(n) + ", file " + std::to_string(bytes.size()) + " bytes)");
+  }
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<long>(n));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(name + ": safetensors header is not valid JSON (" + e.what() + ")");
+  }
+  if (!header.is_object()) throw FormatError(name + ": safetensors header is not a JSON object");
+  const uint64_t data_size = bytes.size() - 8 - n;
+  const char* data = bytes.data() + 8 + n;
+  SafetensorsFile file;
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      if (!it->is_object()) throw FormatError(name + ": __metadata__ must be an object");
+      for (auto m = it->begin(); m != it->end(); ++m) {
+        if (!m->is_string()) throw FormatError(name + ": __metadata__ values must be strings");
+        file.metadata[m.key()] = m->get<std::string>();
+      }
+      continue;
+    }
+    const std::string where = name + ": tensor '" + it.key() + "'";
+    at::ScalarType type{};
+    std::vector<int64_t> shape;
+    uint64_t begin = 0, end = 0;
+    try {
+      if (!dtype_from_name(it->at("dtype").get<std::string>(), type)) {
+        throw FormatError(where + ": unsupported dtype " + it->at("dtype").dump());
+      }
+      shape = it->at("shape").get<std::vector<int64_t>>();
+      const auto offsets = it->at("data_offsets").get<std::vector<uint64_t>>();
+      if (offsets.size() != 2) throw FormatError(where + ": data_offsets must have 2 entries");
+      begin = offsets[0];
+      end = offsets[1];
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(where + ": malformed entry (" + e.what() + ")");
+    }
+    uint64_t numel = 1;
+    for (int64_t d : shape) {
+      if (d < 0) throw FormatError(where + ": negative dimension");
+      numel *= static_cast<uint64_t>(d);
+    }
+    const uint64_t item = c10::elementSize(type);
+    if (end < begin || end > data_size || end - begin != numel * item) {
+      throw FormatError(where + ": byte range [" + std::to_string(begin) + ", " +
+                        std::to_string(end) + ") does not match its shape or the file (" +
+                        std::to_string(data_size) + " data bytes; truncated?)");
+    }
+    ranges.emplace_back(begin, end);
+    auto t = torch::empty(shape, torch::TensorOptions().dtype(type));
+    if (numel > 0) std::memcpy(t.data_ptr(), data + begin, end - begin);
+    file.tensors[it.key()] = t;
+  }
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].first < ranges[i - 1].second) {
+      throw FormatError(name + ": tensors overlap in the data section");
+    }
+  }
+  return file;
+}
+
+}  // namespace momu
