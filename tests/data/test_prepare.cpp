@@ -214,3 +214,32 @@ TEST(Prepare, RealDanceWithMelodyClipUsesTheCorrectedTimeBase) {
   EXPECT_NEAR(clip.tempo_bpm, 123.0, 3.0);
   EXPECT_GT(clip.motion_beats_s.size(), 50u);
 }
+
+TEST(Prepare, AistLayoutMatchesMusicByItsId) {
+  test::TempDir tmp;
+  const fs::path root = tmp.path();
+  fs::create_directories(root / "keypoints3d");
+  fs::create_directories(root / "wav");
+  write_pair(root / "wav", "mBR0", 4.0, 120.0);
+  fs::remove(root / "wav" / "mBR0.npy");
+  Motion m;
+  m.skeleton = skeleton_by_name("coco17_3d");
+  m.fps = 60;
+  m.joints = (torch::rand({240, 17, 3}) * 100).to(torch::kFloat32);
+  save_motion(root / "keypoints3d" / "gBR_sBM_cAll_d04_mBR0_ch01.npy", m);
+  std::ofstream(root / "keypoints3d" / "gBR_sBM_cAll_d04_mBR0_ch02.pkl") << "pickle";
+  auto sources = discover_aist(root, {});
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_EQ(sources[0].style, "BR");
+  EXPECT_EQ(sources[0].audio_path, root / "wav" / "mBR0.wav");
+  const PreparedClip clip = prepare_clip(sources[0], {});
+  EXPECT_EQ(clip.num_frames(), 250);  // 240 frames = 4 s of motion, at 62.5 fps
+  EXPECT_EQ(clip.skeleton.name, "coco17_3d");
+  fs::remove(root / "keypoints3d" / "gBR_sBM_cAll_d04_mBR0_ch01.npy");
+  try {
+    discover_aist(root, {});
+    FAIL() << "no exception";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find(".pkl"), std::string::npos) << e.what();
+  }
+}
