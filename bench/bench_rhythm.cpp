@@ -1,0 +1,113 @@
+// Rhythm analysis speed on 3 minutes of music: onset strength + onset detection, beat tracking
+// from audio, and the HPSS percussive part. Counter `rtf` = seconds of audio per second of
+// compute. Input: a golden clip tiled to 180 s (../shared/golden), or a synthetic mix.
+// Run: build/bench_rhythm [--benchmark_format=json]
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "momu/audio/beat.h"
+#include "momu/audio/hpss.h"
+#include "momu/audio/onset.h"
+#include "momu/audio/stft.h"
+#include "momu/core/runtime.h"
+#include "momu/io/audio_file.h"
+#include "momu_paths.h"
+
+namespace {
+
+constexpr double kSeconds = 180.0;
+
+// [N] float32: 180 s at sample_rate_hz.
+at::Tensor three_minutes(int sample_rate_hz) {
+  const auto n = static_cast<int64_t>(kSeconds * sample_rate_hz);
+  const auto wav = std::filesystem::path(MOMU_SHARED_DIR) / "golden" /
+                   ("DANCE_C_2_" + std::to_string(sample_rate_hz) + ".wav");
+  if (std::filesystem::exists(wav)) {
+    const auto clip = momu::load_audio(wav).samples;
+    const int64_t reps = (n + clip.size(0) - 1) / clip.size(0);
+    return clip.repeat({reps}).slice(0, 0, n).contiguous();
+  }
+  // Synthetic: a chord, noise, and a click every half second.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
+  auto t = torch::arange(n, torch::kFloat64) / sample_rate_hz;
+  auto y = 0.1 * torch::sin(2 * M_PI * 220.0 * t) + 0.1 * torch::sin(2 * M_PI * 277.0 * t) +
+           0.01 * torch::randn({n}, gen, torch::kFloat64);
+  for (int64_t s = 0; s + 64 < n; s += sample_rate_hz / 2) {
+    y.slice(0, s, s + 64).add_(0.5 * torch::randn({64}, gen, torch::kFloat64));
+  }
+  return y.to(torch::kFloat32);
+}
+
+void set_rtf(benchmark::State& state) {
+  state.counters["rtf"] = benchmark::Counter(kSeconds * static_cast<double>(state.iterations()),
+                                             benchmark::Counter::kIsRate);
+  state.counters["threads"] = torch::get_num_threads();
+}
+
+void BM_OnsetStrengthAndDetect(benchmark::State& state) {
+  const auto y = three_minutes(22050);
+  const auto pick = momu::peak_pick_config(momu::OnsetVariant::kLoris);
+  for (auto _ : state) {
+    const auto env = momu::onset_strength(y, momu::OnsetStrengthConfig{});
+    benchmark::DoNotOptimize(momu::onset_detect(env, pick));
+  }
+  set_rtf(state);
+}
+BENCHMARK(BM_OnsetStrengthAndDetect)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BeatTrackAudio(benchmark::State& state) {
+  const auto y = three_minutes(22050);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(momu::beat_track_audio(y, momu::BeatTrackConfig{}));
+  }
+  set_rtf(state);
+}
+BENCHMARK(BM_BeatTrackAudio)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Percussive(benchmark::State& state) {
+  const auto y = three_minutes(22050);
+  for (auto _ : state) benchmark::DoNotOptimize(momu::percussive(y));
+  set_rtf(state);
+}
+BENCHMARK(BM_Percussive)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The two median filters of HPSS alone on a 3-minute magnitude spectrogram (1025 x 7752).
+void BM_HpssMedianFilters(benchmark::State& state) {
+  const auto mag =
+      momu::stft(three_minutes(22050).to(torch::kFloat64), momu::StftConfig{}).abs().contiguous();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(momu::median_filter(mag, 31, 1));
+    benchmark::DoNotOptimize(momu::median_filter(mag, 31, 0));
+  }
+  set_rtf(state);
+}
+BENCHMARK(BM_HpssMedianFilters)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Beat Align Score music side: percussive part at 30720 Hz, median envelope, beat_track.
+void BM_BasMusicBeats(benchmark::State& state) {
+  const auto y = three_minutes(30720);
+  momu::OnsetStrengthConfig oc;
+  oc.sample_rate_hz = 30720;
+  oc.aggregate = momu::OnsetStrengthConfig::Aggregate::kMedian;
+  momu::BeatTrackConfig bc;
+  bc.sample_rate_hz = 30720;
+  for (auto _ : state) {
+    const auto env = momu::onset_strength(momu::percussive(y), oc);
+    benchmark::DoNotOptimize(momu::beat_track(env, bc));
+  }
+  set_rtf(state);
+}
+BENCHMARK(BM_BasMusicBeats)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  momu::configure_threads(0);  // every core, as the CLI does
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,101 @@
+// The motion verbs of the real binary: momu features motion-beats | kinematic-amplitude, export.
+#include <torch/torch.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "golden_util.h"
+#include "momu/io/atomic_file.h"
+#include "momu/io/motion_file.h"
+#include "momu/io/npy.h"
+
+using namespace momu;
+
+namespace {
+std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+}  // namespace
+
+TEST(MotionCli, MotionBeatsMatchTheGoldenClip) {
+  MOMU_REQUIRE_GOLDEN();
+  const std::string clip = "DANCE_R_5";
+  auto r = test::run_momu("features motion-beats " +
+                          q(test::golden_dir() / (clip + "_motion.npy")) + " --fps 25");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["fps"], 60);
+  EXPECT_EQ(j["num_frames"], 1798);
+  EXPECT_EQ(j["beats_frames"], test::golden_clip_json(clip)["bas"]["motion_beats"]);
+}
+
+TEST(MotionCli, KinematicAmplitudePrintsQAndPeaks) {
+  test::TempDir tmp;
+  auto joints = torch::zeros({100, 23, 3});
+  for (int t = 0; t < 100; ++t)
+    joints[t][6][0] = static_cast<float>(t % 20 < 10 ? t % 20 : 20 - t % 20);
+  write_npy(tmp.path() / "m.npy", joints);
+  auto r = test::run_momu("features kinematic-amplitude " + q(tmp.path() / "m.npy") + " --fps 50");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["fps"], 50.0);
+  EXPECT_EQ(j["amplitude"].size(), 100u);
+  EXPECT_EQ(j["beats_frames"].size(), j["beats_s"].size());
+  EXPECT_GE(j["beats_frames"].size(), 8u);
+}
+
+TEST(MotionCli, ExportRoundTripsBetweenFormats) {
+  MOMU_REQUIRE_GOLDEN();
+  test::TempDir tmp;
+  const auto npy = test::golden_dir() / "DANCE_C_6_motion.npy";
+  auto original = read_npy(npy).data;
+  auto r = test::run_momu("export " + q(npy) + " " + q(tmp.path() / "a.json") + " --fps 25");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["skeleton"], "dwm23");
+  r = test::run_momu("export " + q(tmp.path() / "a.json") + " " + q(tmp.path() / "b.npy"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(torch::equal(read_npy(tmp.path() / "b.npy").data, original));
+  r = test::run_momu("export " + q(tmp.path() / "a.json") + " " + q(tmp.path() / "c.bvh"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_momu("export " + q(tmp.path() / "c.bvh") + " " + q(tmp.path() / "d.npy") +
+                     " --skeleton dwm23");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto back = read_npy(tmp.path() / "d.npy").data;
+  ASSERT_EQ(back.sizes(), original.sizes());
+  // Root exact; the rest moves by the clip's bone length changes only (see test_bvh).
+  EXPECT_LT((back.select(1, 2) - original.select(1, 2)).abs().max().item<float>(), 1e-3);
+  EXPECT_LT((back - original).norm(2, -1).max().item<float>(), 30.0f);
+}
+
+TEST(MotionCli, BadInputsFailWithTheFileNamed) {
+  test::TempDir tmp;
+  auto joints = torch::randn({10, 23, 3});
+  joints[4][2][0] = std::numeric_limits<float>::quiet_NaN();
+  write_npy(tmp.path() / "nan.npy", joints);
+  auto r = test::run_momu("features motion-beats " + q(tmp.path() / "nan.npy"));
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("nan.npy"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("NaN"), std::string::npos) << r.err;
+
+  std::ofstream(tmp.path() / "cut.json")
+      << R"({"format": "momu-motion", "version": 1, "fps": 25, )";
+  r = test::run_momu("export " + q(tmp.path() / "cut.json") + " " + q(tmp.path() / "o.npy"));
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("cut.json"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() / "o.npy"));
+
+  r = test::run_momu("export " + q(tmp.path() / "missing.npy") + " " + q(tmp.path() / "o.json"));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("missing.npy"), std::string::npos) << r.err;
+
+  write_npy(tmp.path() / "ok.npy", torch::randn({10, 23, 3}));
+  r = test::run_momu("export " + q(tmp.path() / "ok.npy") + " " + q(tmp.path() / "o.txt"));
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_NE(r.err.find("o.txt"), std::string::npos) << r.err;
+
+  write_npy(tmp.path() / "flat.npy", torch::randn({10, 17, 2}));
+  r = test::run_momu("export " + q(tmp.path() / "flat.npy") + " " + q(tmp.path() / "o.bvh"));
+  EXPECT_EQ(r.exit_code, 5);
+  EXPECT_NE(r.err.find("3D"), std::string::npos) << r.err;
+
+  r = test::run_momu("features motion-beats");
+  EXPECT_EQ(r.exit_code, 2);
+}
