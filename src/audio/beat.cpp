@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "momu/audio/onset.h"
 #include "momu/core/error.h"
+#include "momu/core/json_fields.h"
 
 namespace momu {
 
@@ -203,6 +205,31 @@ void BeatTrackConfig::validate() const {
                       " s gives a tempogram window of " + std::to_string(tempogram_window()) +
                       " frames at hop " + std::to_string(hop_length) + "; at least 2 are needed");
   }
+}
+
+void to_json(nlohmann::json& j, const BeatTrackConfig& c) {
+  j = nlohmann::json{{"sample_rate_hz", c.sample_rate_hz},
+                     {"hop_length", c.hop_length},
+                     {"start_bpm", c.start_bpm},
+                     {"tightness", c.tightness},
+                     {"trim", c.trim},
+                     {"std_bpm", c.std_bpm},
+                     {"ac_size_s", c.ac_size_s},
+                     {"max_tempo_bpm", c.max_tempo_bpm}};
+}
+
+void from_json(const nlohmann::json& j, BeatTrackConfig& c) {
+  JsonFields f(j, "beat track config");
+  f.get("sample_rate_hz", c.sample_rate_hz);
+  f.get("hop_length", c.hop_length);
+  f.get("start_bpm", c.start_bpm);
+  f.get("tightness", c.tightness);
+  f.get("trim", c.trim);
+  f.get("std_bpm", c.std_bpm);
+  f.get("ac_size_s", c.ac_size_s);
+  f.get("max_tempo_bpm", c.max_tempo_bpm);
+  f.finish();
+  c.validate();
 }
 
 at::Tensor tempogram(const at::Tensor& envelope, int win_length) {

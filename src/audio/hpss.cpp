@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "momu/core/error.h"
+#include "momu/core/json_fields.h"
 
 namespace momu {
 
@@ -106,41 +108,87 @@ inline T mask_value(T x, T ref, double power, T tiny, T split_value) {
   return a / (a + b);
 }
 
-// mask = softmask(x, ref_scale * ref), elementwise over n values, in parallel.
-template <typename T>
-void softmask_kernel(const T* x, const T* ref, double ref_scale, T* mask, int64_t n, double power,
-                     bool split_zeros) {
+// For every i: sink(i, softmask(x, ref_scale * ref)[i]), in parallel.
+template <typename T, typename Sink>
+void softmask_kernel(const T* x, const T* ref, double ref_scale, int64_t n, double power,
+                     bool split_zeros, Sink sink) {
   const T tiny = std::numeric_limits<T>::min();
   const T split_value = split_zeros ? T(0.5) : T(0);
   const T scale = static_cast<T>(ref_scale);
   at::parallel_for(0, n, 1 << 14, [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
-      mask[i] =
-          mask_value(x[i], ref_scale == 1.0 ? ref[i] : ref[i] * scale, power, tiny, split_value);
+      sink(i,
+           mask_value(x[i], ref_scale == 1.0 ? ref[i] : ref[i] * scale, power, tiny, split_value));
     }
   });
 }
 
 // softmask on contiguous CPU tensors of one floating dtype. -> same shape and dtype
-at::Tensor softmask_impl(const at::Tensor& x, const at::Tensor& ref, double ref_scale, double power,
+at::Tensor softmask_impl(const at::Tensor& x, const at::Tensor& ref, double power,
                          bool split_zeros) {
-  auto xc = x.contiguous();
-  auto rc = ref.contiguous();
+  const auto xc = x.contiguous();
+  const auto rc = ref.contiguous();
   auto mask = torch::empty_like(xc);
+  auto run = [&](auto* xp, auto* rp, auto* mp) {
+    softmask_kernel(xp, rp, 1.0, xc.numel(), power, split_zeros,
+                    [mp](int64_t i, auto m) { mp[i] = m; });
+  };
   if (xc.scalar_type() == torch::kFloat64) {
-    softmask_kernel(xc.data_ptr<double>(), rc.data_ptr<double>(), ref_scale,
-                    mask.data_ptr<double>(), xc.numel(), power, split_zeros);
+    run(xc.data_ptr<double>(), rc.data_ptr<double>(), mask.data_ptr<double>());
   } else {
-    softmask_kernel(xc.data_ptr<float>(), rc.data_ptr<float>(), ref_scale, mask.data_ptr<float>(),
-                    xc.numel(), power, split_zeros);
+    run(xc.data_ptr<float>(), rc.data_ptr<float>(), mask.data_ptr<float>());
   }
   return mask;
 }
 
-// spec * mask for a complex or real spectrogram and a real mask of the same shape.
-at::Tensor apply_mask(const at::Tensor& spec, const at::Tensor& mask) {
-  if (!spec.is_complex()) return spec * mask;
-  return at::view_as_complex(at::view_as_real(spec.contiguous()) * mask.unsqueeze(-1));
+// spec * softmask(x, ref_scale * ref) in one pass. spec: contiguous CPU complex or real
+// [bins, frames]; x, ref: contiguous CPU magnitudes of the matching real dtype. -> like spec
+at::Tensor masked(const at::Tensor& spec, const at::Tensor& x, const at::Tensor& ref,
+                  double ref_scale, double power, bool split_zeros) {
+  auto out = torch::empty_like(spec);
+  auto run = [&](const auto* sp, auto* op, const auto* xp, const auto* rp) {
+    softmask_kernel(xp, rp, ref_scale, spec.numel(), power, split_zeros,
+                    [sp, op](int64_t i, auto m) { op[i] = sp[i] * m; });
+  };
+  switch (spec.scalar_type()) {
+    case torch::kComplexDouble:
+      run(spec.data_ptr<c10::complex<double>>(), out.data_ptr<c10::complex<double>>(),
+          x.data_ptr<double>(), ref.data_ptr<double>());
+      break;
+    case torch::kComplexFloat:
+      run(spec.data_ptr<c10::complex<float>>(), out.data_ptr<c10::complex<float>>(),
+          x.data_ptr<float>(), ref.data_ptr<float>());
+      break;
+    case torch::kFloat64:
+      run(spec.data_ptr<double>(), out.data_ptr<double>(), x.data_ptr<double>(),
+          ref.data_ptr<double>());
+      break;
+    default:
+      run(spec.data_ptr<float>(), out.data_ptr<float>(), x.data_ptr<float>(),
+          ref.data_ptr<float>());
+  }
+  return out;
+}
+
+// |X| of a complex64/128 tensor in one parallel pass. -> float32/64 on the CPU, same shape
+at::Tensor magnitude(const at::Tensor& spec) {
+  const auto x = spec.to(torch::kCPU).contiguous();
+  auto out = torch::empty(x.sizes(), x.options().dtype(c10::toRealValueType(x.scalar_type())));
+  auto run = [&](auto* in, auto* o) {
+    at::parallel_for(0, x.numel(), 1 << 15, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        o[i] = std::sqrt(in[i].real() * in[i].real() + in[i].imag() * in[i].imag());
+      }
+    });
+  };
+  if (x.scalar_type() == torch::kComplexDouble) {
+    run(x.data_ptr<c10::complex<double>>(), out.data_ptr<double>());
+  } else if (x.scalar_type() == torch::kComplexFloat) {
+    run(x.data_ptr<c10::complex<float>>(), out.data_ptr<float>());
+  } else {
+    throw ShapeError("hpss: expected a complex64/128 or float32/64 spectrogram");
+  }
+  return out;
 }
 
 }  // namespace
@@ -156,6 +204,25 @@ void HpssConfig::validate() const {
                       std::to_string(margin_harmonic) + " and " +
                       std::to_string(margin_percussive));
   }
+}
+
+void to_json(nlohmann::json& j, const HpssConfig& c) {
+  j = nlohmann::json{{"kernel_harmonic", c.kernel_harmonic},
+                     {"kernel_percussive", c.kernel_percussive},
+                     {"power", c.power},
+                     {"margin_harmonic", c.margin_harmonic},
+                     {"margin_percussive", c.margin_percussive}};
+}
+
+void from_json(const nlohmann::json& j, HpssConfig& c) {
+  JsonFields f(j, "hpss config");
+  f.get("kernel_harmonic", c.kernel_harmonic);
+  f.get("kernel_percussive", c.kernel_percussive);
+  f.get("power", c.power);
+  f.get("margin_harmonic", c.margin_harmonic);
+  f.get("margin_percussive", c.margin_percussive);
+  f.finish();
+  c.validate();
 }
 
 at::Tensor median_filter(const at::Tensor& x, int size, int dim) {
@@ -198,8 +265,8 @@ at::Tensor softmask(const at::Tensor& x, const at::Tensor& x_ref, double power, 
     throw ShapeError("softmask: x and x_ref must be non-negative");
   }
   const auto dtype = x.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
-  const auto mask = softmask_impl(x.to(torch::kCPU, dtype), x_ref.to(torch::kCPU, dtype), 1.0,
-                                  power, split_zeros);
+  const auto mask =
+      softmask_impl(x.to(torch::kCPU, dtype), x_ref.to(torch::kCPU, dtype), power, split_zeros);
   return mask.to(x.device(), x.scalar_type());
 }
 
@@ -213,7 +280,7 @@ HpssResult hpss_parts(const at::Tensor& spec, const HpssConfig& config, bool wan
     throw ShapeError("hpss: expected a spectrogram [bins, frames], got " +
                      (spec.defined() ? shape_string(spec) : std::string("undefined")));
   }
-  auto mag = spec.is_complex() ? spec.abs() : spec;
+  auto mag = spec.is_complex() ? magnitude(spec) : spec;
   if (mag.scalar_type() != torch::kFloat32 && mag.scalar_type() != torch::kFloat64) {
     throw ShapeError("hpss: expected a complex64/128 or float32/64 spectrogram");
   }
@@ -225,15 +292,15 @@ HpssResult hpss_parts(const at::Tensor& spec, const HpssConfig& config, bool wan
   const auto perc = median_filter(mag, config.kernel_percussive, /*dim=*/0);
   const bool split_zeros = config.margin_harmonic == 1.0 && config.margin_percussive == 1.0;
   // S * mask = |S| mask e^{i angle S} (a zero bin stays zero either way).
+  const auto s = spec.to(torch::kCPU).contiguous();
   HpssResult r;
   if (want_harmonic) {
-    const auto mask = softmask_impl(harm, perc, config.margin_harmonic, config.power, split_zeros);
-    r.harmonic = apply_mask(spec, mask.to(spec.device()));
+    r.harmonic =
+        masked(s, harm, perc, config.margin_harmonic, config.power, split_zeros).to(spec.device());
   }
   if (want_percussive) {
-    const auto mask =
-        softmask_impl(perc, harm, config.margin_percussive, config.power, split_zeros);
-    r.percussive = apply_mask(spec, mask.to(spec.device()));
+    r.percussive = masked(s, perc, harm, config.margin_percussive, config.power, split_zeros)
+                       .to(spec.device());
   }
   return r;
 }

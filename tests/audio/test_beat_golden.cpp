@@ -186,3 +186,13 @@ TEST(Beat, RejectsBadConfigs) {
   EXPECT_THROW(c.validate(), ConfigError);
   EXPECT_THROW(track_beats(torch::ones({50}), -3.0, BeatTrackConfig{}), ConfigError);
 }
+
+TEST(Beat, ConfigRoundTripsThroughJson) {
+  BeatTrackConfig c;
+  c.sample_rate_hz = 30720;
+  c.trim = false;
+  nlohmann::json j = c;
+  EXPECT_EQ(nlohmann::json(j.get<BeatTrackConfig>()), j);
+  j["tightness"] = 0;
+  EXPECT_THROW(j.get<BeatTrackConfig>(), ConfigError);
+}

@@ -159,3 +159,13 @@ TEST(HpssGolden, PercussiveEnvelopeTempoAndBeatsMatchLibrosa) {
       static_cast<long long>(matched_golden_env));
   EXPECT_GE(static_cast<double>(matched), 0.98 * static_cast<double>(total));
 }
+
+TEST(Hpss, ConfigRoundTripsThroughJson) {
+  HpssConfig c;
+  c.kernel_percussive = 17;
+  c.margin_harmonic = 2.0;
+  nlohmann::json j = c;
+  EXPECT_EQ(nlohmann::json(j.get<HpssConfig>()), j);
+  j["margin_percussive"] = 0.5;
+  EXPECT_THROW(j.get<HpssConfig>(), ConfigError);
+}

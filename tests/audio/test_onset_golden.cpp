@@ -195,3 +195,21 @@ TEST(Onset, RejectsBadShapesAndConfigs) {
   EXPECT_THROW(peak_pick(torch::zeros({2, 2}), PeakPickConfig{}), ShapeError);
   EXPECT_THROW(onset_detect(torch::zeros({2, 2}), PeakPickConfig{}), ShapeError);
 }
+
+TEST(Onset, ConfigsRoundTripThroughJson) {
+  OnsetStrengthConfig c;
+  c.aggregate = OnsetStrengthConfig::Aggregate::kMedian;
+  c.sample_rate_hz = 30720;
+  c.max_size = 3;
+  nlohmann::json j = c;
+  EXPECT_EQ(nlohmann::json(j.get<OnsetStrengthConfig>()), j);
+  j["aggregate"] = "max";
+  EXPECT_THROW(j.get<OnsetStrengthConfig>(), ConfigError);
+  j = c;
+  j["typo"] = 1;
+  EXPECT_THROW(j.get<OnsetStrengthConfig>(), ConfigError);
+  nlohmann::json p = peak_pick_config(OnsetVariant::kLoris);
+  EXPECT_EQ(nlohmann::json(p.get<PeakPickConfig>()), p);
+  p["post_avg"] = 0;
+  EXPECT_THROW(p.get<PeakPickConfig>(), ConfigError);
+}

@@ -35,7 +35,7 @@ TEST(Safetensors, CorruptAndTruncatedFilesAreFormatErrors) {
   write_bytes_atomically(tmp.path() / "cut.safetensors", bytes.substr(0, bytes.size() - 10));
   EXPECT_THROW(load_safetensors(tmp.path() / "cut.safetensors"), FormatError);
   std::string bad = bytes;
-  bad[10] = '#';  // breaks the JSON header
+  bad[8] = '#';  // the header's opening brace: no longer JSON
   write_bytes_atomically(tmp.path() / "bad.safetensors", bad);
   EXPECT_THROW(load_safetensors(tmp.path() / "bad.safetensors"), FormatError);
   write_bytes_atomically(tmp.path() / "tiny.safetensors", "abc");

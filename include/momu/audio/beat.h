@@ -5,6 +5,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <vector>
 
 namespace momu {
@@ -24,6 +25,9 @@ struct BeatTrackConfig {
   int tempogram_window() const;
   void validate() const;  // throws ConfigError
 };
+
+void to_json(nlohmann::json& j, const BeatTrackConfig& c);
+void from_json(const nlohmann::json& j, BeatTrackConfig& c);  // validates; unknown keys fail
 
 // Autocorrelation tempogram (librosa.feature.tempogram, center=True, hann window, norm=inf):
 // the envelope is padded with linear ramps to 0 of win_length / 2 frames on both sides, every

@@ -4,6 +4,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "momu/audio/stft.h"
 
 namespace momu {
@@ -17,6 +19,9 @@ struct HpssConfig {
 
   void validate() const;  // throws ConfigError
 };
+
+void to_json(nlohmann::json& j, const HpssConfig& c);
+void from_json(const nlohmann::json& j, HpssConfig& c);  // validates; unknown keys fail
 
 // scipy.ndimage.median_filter of size `size` along `dim` with mode 'reflect'
 // (d c b a | a b c d | d c b a): output[i] is the element of rank size / 2 of

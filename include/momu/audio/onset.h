@@ -6,6 +6,7 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct OnsetStrengthConfig {
   void validate() const;    // throws ConfigError
 };
 
+void to_json(nlohmann::json& j, const OnsetStrengthConfig& c);
+void from_json(const nlohmann::json& j, OnsetStrengthConfig& c);  // validates; unknown keys fail
+
 // Onset strength envelope.
 // y: [N] real (float32 or float64), N >= lag * hop_length so that there are more than `lag`
 // STFT frames -> [frames] float64, frames = 1 + N / hop_length when centred.
@@ -56,6 +60,9 @@ struct PeakPickConfig {
 
   void validate() const;  // throws ConfigError
 };
+
+void to_json(nlohmann::json& j, const PeakPickConfig& c);
+void from_json(const nlohmann::json& j, PeakPickConfig& c);  // validates; unknown keys fail
 
 // x: [n] real -> indices of the peaks, ascending.
 std::vector<int64_t> peak_pick(const at::Tensor& x, const PeakPickConfig& config);
