@@ -9,6 +9,7 @@
 #include "momu/data/pair_source.h"
 #include "momu/data/split.h"
 #include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
 #include "momu/io/audio_file.h"
 
 namespace fs = std::filesystem;
@@ -49,12 +50,7 @@ std::string dwm_style(const std::string& name) {
 
 // config.json {"start_position": s, "end_position": e}: music frame (25 fps) of motion frame 0.
 int64_t read_start_position(const fs::path& config) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_bytes(config));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(config.string() + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json j = read_json_file(config);
   if (!j.is_object() || !j.contains("start_position") || !j["start_position"].is_number_integer()) {
     throw FormatError(config.string() + ": expected an integer 'start_position'");
   }

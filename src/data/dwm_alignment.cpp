@@ -4,6 +4,7 @@
 
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
 
 namespace momu {
 
@@ -24,12 +25,7 @@ std::optional<double> optional_number(const nlohmann::json& j, const char* key,
 
 DwmAlignment DwmAlignment::load(const std::filesystem::path& path) {
   const std::string name = path.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(name + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json j = read_json_file(path);
   if (!j.is_object() || !j.contains("clips") || !j["clips"].is_object()) {
     throw FormatError(name + ": expected an object with a 'clips' object");
   }

@@ -4,6 +4,7 @@
 
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
 #include "momu/io/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -124,11 +125,7 @@ PreparedDataset PreparedDataset::open(const fs::path& root) {
   }
   PreparedDataset d;
   d.root = root;
-  try {
-    d.index = nlohmann::json::parse(read_file_bytes(index_path));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(index_path.string() + ": not valid JSON (" + e.what() + ")");
-  }
+  d.index = read_json_file(index_path);
   if (!d.index.is_object() || d.index.value("format", "") != kFormat) {
     throw FormatError(index_path.string() + ": not a momu prepared-data index");
   }

@@ -4,6 +4,7 @@
 
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
 
 namespace momu {
 
@@ -18,12 +19,7 @@ std::string DatasetSplit::split_of(const std::string& clip) const {
 
 DatasetSplit DatasetSplit::load(const std::filesystem::path& path) {
   const std::string name = path.string();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(name + ": not valid JSON (" + e.what() + ")");
-  }
+  const nlohmann::json j = read_json_file(path);
   if (!j.is_object()) throw FormatError(name + ": expected an object of split name -> clip list");
   DatasetSplit split;
   std::map<std::string, std::string> owner;

@@ -1,4 +1,5 @@
 #include "momu/io/dance_with_melody.h"
+#include "momu/io/json_file.h"
 
 #include <torch/torch.h>
 
@@ -13,15 +14,6 @@ namespace fs = std::filesystem;
 namespace momu {
 
 namespace {
-
-nlohmann::json parse_json_file(const fs::path& path) {
-  const std::string bytes = read_file_bytes(path);
-  try {
-    return nlohmann::json::parse(bytes);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON (truncated or corrupt): " + e.what());
-  }
-}
 
 // Reads a [3] array of numbers into out.
 void read_xyz(const nlohmann::json& v, double* out, const std::string& what,
@@ -108,7 +100,7 @@ Motion dance_with_melody_motion(const nlohmann::json& j, const std::string& what
 }
 
 Motion read_dance_with_melody_skeletons(const fs::path& skeletons_json) {
-  return dance_with_melody_motion(parse_json_file(skeletons_json), skeletons_json.string());
+  return dance_with_melody_motion(read_json_file(skeletons_json), skeletons_json.string());
 }
 
 DanceWithMelodyClip read_dance_with_melody(const fs::path& folder) {
@@ -122,8 +114,8 @@ DanceWithMelodyClip read_dance_with_melody(const fs::path& folder) {
   clip.name = folder.filename().string();
   if (clip.name.empty()) clip.name = folder.parent_path().filename().string();
   clip.motion =
-      dance_with_melody_motion(parse_json_file(skeletons), skeletons.string(), &clip.center);
-  const nlohmann::json c = parse_json_file(config);
+      dance_with_melody_motion(read_json_file(skeletons), skeletons.string(), &clip.center);
+  const nlohmann::json c = read_json_file(config);
   if (!c.is_object()) throw FormatError(config.string() + ": expected a JSON object");
   clip.start_position = read_int(c, "start_position", config.string());
   clip.end_position = read_int(c, "end_position", config.string());

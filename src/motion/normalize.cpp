@@ -7,6 +7,7 @@
 #include "momu/core/error.h"
 #include "momu/core/json_fields.h"
 #include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
 
 namespace momu {
 
@@ -88,12 +89,7 @@ void save_motion_stats(const std::filesystem::path& path, const MotionStats& sta
 }
 
 MotionStats load_motion_stats(const std::filesystem::path& path) {
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file_bytes(path));
-  } catch (const nlohmann::json::parse_error& e) {
-    throw FormatError(path.string() + ": not valid JSON: " + e.what());
-  }
+  const nlohmann::json j = read_json_file(path);
   try {
     return j.get<MotionStats>();
   } catch (const ConfigError& e) {

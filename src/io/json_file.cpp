@@ -1,0 +1,18 @@
+#include "momu/io/json_file.h"
+
+#include "momu/core/error.h"
+#include "momu/io/atomic_file.h"
+
+namespace momu {
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  const std::string bytes = read_file_bytes(path);
+  if (bytes.empty()) throw FormatError(path.string() + ": empty file (expected JSON)");
+  try {
+    return nlohmann::json::parse(bytes);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(path.string() + ": not valid JSON (truncated or corrupt): " + e.what());
+  }
+}
+
+}  // namespace momu
