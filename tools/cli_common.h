@@ -31,5 +31,6 @@ void add_features_audio_commands(CLI::App& features, CliContext& ctx);
 void add_features_motion_commands(CLI::App& features, CliContext& ctx);
 void add_export_command(CLI::App& app, CliContext& ctx);
 void add_prepare_command(CLI::App& app, CliContext& ctx);
+void add_eval_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace momu::cli

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   cli::add_features_command(app, ctx);
   cli::add_export_command(app, ctx);
   cli::add_prepare_command(app, ctx);
+  cli::add_eval_command(app, ctx);
 
   try {
     app.parse(argc, argv);
