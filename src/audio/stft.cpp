@@ -8,6 +8,28 @@ namespace F = torch::nn::functional;
 
 namespace momu {
 
+namespace {
+
+// Sums frames [B, T, n] placed every `hop` samples -> [B, n + hop * (T - 1)]. When hop divides
+// n, frame t is R = n / hop blocks of hop samples and block r of every frame lands on output
+// block t + r: R vectorised adds instead of T slice adds.
+at::Tensor overlap_add(const at::Tensor& frames, int64_t hop) {
+  const int64_t b = frames.size(0), t = frames.size(1), n = frames.size(2);
+  const int64_t total = n + hop * (t - 1);
+  auto y = torch::zeros({b, total}, frames.options());
+  if (n % hop == 0) {
+    const int64_t r_blocks = n / hop;
+    auto blocks = frames.reshape({b, t, r_blocks, hop});
+    auto out = y.view({b, t + r_blocks - 1, hop});
+    for (int64_t r = 0; r < r_blocks; ++r) out.narrow(1, r, t).add_(blocks.select(2, r));
+  } else {
+    for (int64_t i = 0; i < t; ++i) y.narrow(1, i * hop, n).add_(frames.select(1, i));
+  }
+  return y;
+}
+
+}  // namespace
+
 void StftConfig::validate() const {
   if (n_fft < 2) throw ConfigError("stft: n_fft must be >= 2, got " + std::to_string(n_fft));
   if (hop_length < 1) {
@@ -91,14 +113,9 @@ at::Tensor istft(const at::Tensor& spec, const StftConfig& config, int64_t lengt
   auto window = stft_window(config, real_type).to(s.device());                 // [n_fft]
   auto frames = torch::fft::irfft(s.transpose(1, 2), config.n_fft, -1) * window;  // [B, T, n_fft]
   const int64_t total = config.n_fft + config.hop_length * (n_frames - 1);
-  auto fold = [&](const at::Tensor& cols) {  // cols: [B, n_fft, T] -> [B, total]
-    return F::fold(cols, F::FoldFuncOptions({1, total}, {1, config.n_fft})
-                             .stride({1, config.hop_length}))
-        .reshape({cols.size(0), total});
-  };
-  auto y = fold(frames.transpose(1, 2).contiguous());
-  auto win_sq = (window * window).reshape({1, config.n_fft, 1}).expand({1, config.n_fft, n_frames});
-  auto norm = fold(win_sq.contiguous()).squeeze(0);  // [total]
+  auto y = overlap_add(frames, config.hop_length);  // [B, total]
+  auto win_sq = (window * window).reshape({1, 1, config.n_fft}).expand({1, n_frames, config.n_fft});
+  auto norm = overlap_add(win_sq, config.hop_length).squeeze(0);  // [total]
   const double tiny = real_type == torch::kFloat64 ? 2.2250738585072014e-308 : 1.17549435e-38;
   auto nonzero = norm > tiny;
   y = torch::where(nonzero, y / torch::where(nonzero, norm, torch::ones_like(norm)), y);
