@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli_common.h"
+#include "momu/core/tensor_values.h"
 #include "momu/io/motion_file.h"
 #include "momu/motion/directogram.h"
 #include "momu/motion/kinematic_beats.h"
@@ -38,11 +39,6 @@ Motion load(const MotionArgs& args) {
   Motion m = load_motion(args.motion, options);
   if (args.fps > 0) m.fps = args.fps;
   return m;
-}
-
-std::vector<double> to_vector(const at::Tensor& t) {
-  auto c = t.to(torch::kFloat64).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
 }  // namespace
@@ -86,7 +82,7 @@ void add_features_motion_commands(CLI::App& features, CliContext& ctx) {
     print_json({{"fps", r.fps},
                 {"num_frames", m.num_frames()},
                 {"num_bins", config.num_bins},
-                {"amplitude", to_vector(r.amplitude)},
+                {"amplitude", to_double_vector(r.amplitude)},
                 {"beats_frames", r.beat_frames},
                 {"beats_s", times}});
   });

@@ -12,6 +12,7 @@
 #include "momu/audio/beat.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
+#include "momu/core/tensor_values.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/audio_file.h"
 #include "momu/motion/normalize.h"
@@ -58,11 +59,6 @@ at::Tensor segment(const at::Tensor& y, int64_t start, int64_t n) {
   auto out = torch::zeros({n}, y.options());
   if (avail > 0) out.narrow(0, 0, avail).copy_(y.narrow(0, start, avail));
   return out;
-}
-
-std::vector<double> to_vector(const at::Tensor& t) {
-  auto c = t.to(torch::kFloat64).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
 }  // namespace
@@ -168,8 +164,9 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
   if (ec) throw IoError(out_dir.string() + ": cannot create the output folder: " + ec.message());
 
   const int n = static_cast<int>(sources.size());
-  int workers = config.workers > 0 ? config.workers
-                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  int workers = config.workers > 0
+                    ? config.workers
+                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   workers = std::min(workers, n);
   // Clips run in parallel, one thread each; LibTorch's own threads would only contend.
   const int saved_threads = torch::get_num_threads();
@@ -177,6 +174,7 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
 
   std::vector<nlohmann::json> entries(n);
   std::vector<at::Tensor> train_mels, train_motions;
+  Skeleton skeleton;
   std::exception_ptr first_error;
   std::mutex mutex;
   std::atomic<int> next{0};
@@ -190,6 +188,7 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
         std::lock_guard<std::mutex> lock(mutex);
         entries[i] = clip.info;
         entries[i]["file"] = file;
+        if (i == 0) skeleton = clip.skeleton;
         if (clip.split == "train" || clip.split.empty()) {
           train_mels.push_back(clip.mel);
           train_motions.push_back(clip.motion);
@@ -210,8 +209,11 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
   if (first_error) std::rethrow_exception(first_error);
 
   // Statistics over the training clips (all clips when there is no split).
+  if (train_mels.empty()) {
+    throw ConfigError("prepare: no clip is in the train split, so there is nothing to compute the "
+                      "normalisation statistics from; check the split list");
+  }
   auto mels = torch::cat(train_mels, 1).to(torch::kFloat64);  // [n_mels, sum F]
-  const Skeleton skeleton = load_prepared_clip(out_dir / "clips" / entries[0]["file"].get<std::string>()).skeleton;
   const MotionStats motion_stats = compute_motion_stats(train_motions, skeleton);
   save_motion_stats(out_dir / "motion_stats.json", motion_stats);
 
@@ -221,12 +223,14 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
   for (const auto& e : entries) {
     const double d = e["duration_s"].get<double>();
     total_s += d;
-    auto& s = per_split[e["split"].get<std::string>().empty() ? "none" : e["split"].get<std::string>()];
+    auto& s =
+        per_split[e["split"].get<std::string>().empty() ? "none" : e["split"].get<std::string>()];
     if (s.is_null()) s = {{"clips", 0}, {"duration_s", 0.0}, {"rhythm_clips", 0}};
     s["clips"] = s["clips"].get<int>() + 1;
     s["duration_s"] = s["duration_s"].get<double>() + d;
     s["rhythm_clips"] = s["rhythm_clips"].get<int>() + (e["usable_for_rhythm"].get<bool>() ? 1 : 0);
-    auto& st = per_style[e["style"].get<std::string>().empty() ? "unknown" : e["style"].get<std::string>()];
+    auto& st = per_style[e["style"].get<std::string>().empty() ? "unknown"
+                                                               : e["style"].get<std::string>()];
     if (st.is_null()) st = {{"clips", 0}, {"duration_s", 0.0}};
     st["clips"] = st["clips"].get<int>() + 1;
     st["duration_s"] = st["duration_s"].get<double>() + d;
@@ -237,8 +241,8 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
       {"per_split", per_split},
       {"per_style", per_style},
       {"statistics_over", train_mels.size() == entries.size() ? "all clips" : "train split"},
-      {"mel_mean", to_vector(mels.mean(1))},
-      {"mel_std", to_vector(mels.std(1, /*unbiased=*/false))},
+      {"mel_mean", to_double_vector(mels.mean(1))},
+      {"mel_std", to_double_vector(mels.std(1, /*unbiased=*/false))},
       {"mel_global_mean", mels.mean().item<double>()},
       {"mel_global_std", mels.std(/*unbiased=*/false).item<double>()},
       {"motion_stats", "motion_stats.json"}};

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "momu/core/error.h"
+#include "momu/core/tensor_values.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/json_file.h"
 #include "momu/io/safetensors.h"
@@ -18,11 +19,6 @@ constexpr int kVersion = kPreparedVersion;
 
 at::Tensor times_tensor(const std::vector<double>& v) {
   return torch::tensor(v, torch::kFloat64).reshape({static_cast<int64_t>(v.size())});
-}
-
-std::vector<double> times_vector(const at::Tensor& t) {
-  auto c = t.to(torch::kFloat64).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
 }  // namespace
@@ -81,8 +77,8 @@ PreparedClip load_prepared_clip(const fs::path& path) {
                       ", this momu reads version " + std::to_string(kVersion) +
                       ": run momu prepare again");
   }
-  for (const char* key : {"mel", "motion", "q", "onsets_s", "beats_s", "motion_beats_s",
-                          "q_beats_s"}) {
+  for (const char* key :
+       {"mel", "motion", "q", "onsets_s", "beats_s", "motion_beats_s", "q_beats_s"}) {
     if (!file.tensors.count(key)) throw FormatError(name + ": missing tensor '" + key + "'");
   }
   PreparedClip clip;
@@ -102,10 +98,10 @@ PreparedClip load_prepared_clip(const fs::path& path) {
   clip.motion = file.tensors["motion"];
   clip.q = file.tensors["q"];
   if (file.tensors.count("confidence")) clip.confidence = file.tensors["confidence"];
-  clip.onsets_s = times_vector(file.tensors["onsets_s"]);
-  clip.beats_s = times_vector(file.tensors["beats_s"]);
-  clip.motion_beats_s = times_vector(file.tensors["motion_beats_s"]);
-  clip.q_beats_s = times_vector(file.tensors["q_beats_s"]);
+  clip.onsets_s = to_double_vector(file.tensors["onsets_s"]);
+  clip.beats_s = to_double_vector(file.tensors["beats_s"]);
+  clip.motion_beats_s = to_double_vector(file.tensors["motion_beats_s"]);
+  clip.q_beats_s = to_double_vector(file.tensors["q_beats_s"]);
   if (clip.mel.dim() != 2 || clip.motion.dim() != 3 || clip.q.dim() != 1 ||
       clip.motion.size(0) != clip.mel.size(1) || clip.q.size(0) != clip.mel.size(1)) {
     throw FormatError(name + ": tensor shapes disagree (mel [n_mels, F], motion [F, J, D], q [F])");
@@ -153,7 +149,8 @@ std::vector<std::string> PreparedDataset::clip_names(const std::string& split,
 
 PreparedClip PreparedDataset::load(const std::string& clip_name) const {
   for (const auto& c : index["clips"]) {
-    if (c.at("name") == clip_name) return load_prepared_clip(root / "clips" / c.at("file").get<std::string>());
+    if (c.at("name") == clip_name)
+      return load_prepared_clip(root / "clips" / c.at("file").get<std::string>());
   }
   throw ConfigError(root.string() + ": no clip named '" + clip_name + "'");
 }

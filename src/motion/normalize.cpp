@@ -6,6 +6,7 @@
 
 #include "momu/core/error.h"
 #include "momu/core/json_fields.h"
+#include "momu/core/tensor_values.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/json_file.h"
 
@@ -35,11 +36,6 @@ void check_stats(const MotionStats& stats, const Skeleton& s, const char* fn) {
   }
 }
 
-std::vector<double> to_vector(const at::Tensor& t) {
-  auto c = t.to(torch::kFloat64).contiguous().cpu();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
 }  // namespace
 
 void MotionStats::validate() const {
@@ -60,10 +56,13 @@ void MotionStats::validate() const {
 }
 
 void to_json(nlohmann::json& j, const MotionStats& s) {
-  j = nlohmann::json{
-      {"skeleton", s.skeleton},       {"num_joints", s.num_joints}, {"dim", s.dim},
-      {"min_std", s.min_std},         {"num_frames", s.num_frames}, {"mean", to_vector(s.mean)},
-      {"stddev", to_vector(s.stddev)}};
+  j = nlohmann::json{{"skeleton", s.skeleton},
+                     {"num_joints", s.num_joints},
+                     {"dim", s.dim},
+                     {"min_std", s.min_std},
+                     {"num_frames", s.num_frames},
+                     {"mean", to_double_vector(s.mean)},
+                     {"stddev", to_double_vector(s.stddev)}};
 }
 
 void from_json(const nlohmann::json& j, MotionStats& s) {
