@@ -1,6 +1,7 @@
 // Rhythm analysis speed on 3 minutes of music: onset strength + onset detection, beat tracking
 // from audio, and the HPSS percussive part. Counter `rtf` = seconds of audio per second of
-// compute. Input: a golden clip tiled to 180 s (../shared/golden), or a synthetic mix.
+// compute. Input: a golden clip tiled to 180 s (../shared/golden), or a synthetic mix. Also the
+// Griffin-Lim vocoder (log-mel to audio) on 60 s, CPU and CUDA.
 // Run: build/bench_rhythm [--benchmark_format=json]
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -8,8 +9,11 @@
 #include <filesystem>
 
 #include "momu/audio/beat.h"
+#include "momu/audio/griffin_lim.h"
 #include "momu/audio/hpss.h"
+#include "momu/audio/logmel.h"
 #include "momu/audio/onset.h"
+#include "momu/audio/resample.h"
 #include "momu/audio/stft.h"
 #include "momu/core/runtime.h"
 #include "momu/io/audio_file.h"
@@ -100,6 +104,34 @@ void BM_BasMusicBeats(benchmark::State& state) {
   set_rtf(state);
 }
 BENCHMARK(BM_BasMusicBeats)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The Griffin-Lim vocoder on 60 s of log-mel (3751 frames at 16 kHz): mel inversion and 60
+// iterations, the defaults of logmel_to_audio. Arg 0: CPU, 1: CUDA (skipped without a GPU).
+// Counter `rtf` = seconds of audio per second of compute.
+void BM_GriffinLim(benchmark::State& state) {
+  constexpr double kVocoderSeconds = 60.0;
+  const momu::LogMelConfig lc;
+  // No 16 kHz golden file: the first 60 s of the 22050 Hz input, resampled.
+  const auto y = three_minutes(22050).narrow(0, 0, static_cast<int64_t>(kVocoderSeconds * 22050));
+  const auto y16 = momu::resample_audio(y, 22050, lc.sample_rate_hz);
+  auto logmel = momu::log_mel_spectrogram(y16, lc);
+  if (state.range(0) == 1) {
+    if (!torch::cuda::is_available()) {
+      state.SkipWithError("no CUDA device");
+      return;
+    }
+    logmel = logmel.cuda();
+  }
+  for (auto _ : state) {
+    auto audio = momu::logmel_to_audio(logmel, lc);
+    if (audio.is_cuda()) torch::cuda::synchronize();
+    benchmark::DoNotOptimize(audio);
+  }
+  state.counters["rtf"] = benchmark::Counter(
+      kVocoderSeconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["threads"] = torch::get_num_threads();
+}
+BENCHMARK(BM_GriffinLim)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

@@ -18,6 +18,8 @@ PACKAGES=(
   libgtest-dev            # tests
   libbenchmark-dev        # benchmarks
   assimp-testmodels       # real CMU BVH captures for the BVH tests
+  libcairo2-dev           # momu render: drawing the stick-figure frames
+  ffmpeg                  # momu render: H.264/AAC encoding and muxing (run as a program)
 )
 
 SUDO=""

@@ -32,5 +32,10 @@ void add_features_motion_commands(CLI::App& features, CliContext& ctx);
 void add_export_command(CLI::App& app, CliContext& ctx);
 void add_prepare_command(CLI::App& app, CliContext& ctx);
 void add_eval_command(CLI::App& app, CliContext& ctx);
+void add_render_command(CLI::App& app, CliContext& ctx);
+void add_train_vae_command(CLI::App& app, CliContext& ctx);
+void add_inspect_command(CLI::App& app, CliContext& ctx);
+void add_codec_commands(CLI::App& app, CliContext& ctx);
+void add_eval_vae_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace momu::cli

@@ -23,6 +23,7 @@ struct PrepareOptions {
   double fps = 0.0;
   std::string skeleton;
   int workers = 0;
+  std::string storage = "float32";
 };
 
 // data/splits/dwm.json of the source tree, found next to the binary's repository or the cwd.
@@ -75,6 +76,7 @@ void run(const PrepareOptions& o, const CliContext& ctx) {
   }
   PrepareConfig config;
   config.workers = o.workers;
+  config.half_precision = o.storage == "float16";
   log_to(log, LogLevel::kInfo, "preparing " + std::to_string(sources.size()) + " pairs from " +
                                    o.root + " into " + o.out);
   const PrepareSummary s =
@@ -104,6 +106,10 @@ void add_prepare_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--fps", o->fps, "frame rate of motion files that carry none (.npy)");
   cmd->add_option("--skeleton", o->skeleton, "skeleton of .npy motions (dwm23, coco17, ...)");
   cmd->add_option("--workers", o->workers, "clips in parallel (default: all cores)");
+  cmd->add_option("--storage", o->storage,
+                  "float32 (default) or float16: mel and motion at half the size, read back as "
+                  "float32 (for carrying a cache to another machine)")
+      ->check(CLI::IsMember({"float32", "float16"}));
   cmd->footer(
       "Examples:\n"
       "  momu prepare --dataset dwm --root ../shared/data/dance-with-melody --out prepared/dwm\n"

@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
   cli::add_export_command(app, ctx);
   cli::add_prepare_command(app, ctx);
   cli::add_eval_command(app, ctx);
+  cli::add_render_command(app, ctx);
+  cli::add_train_vae_command(app, ctx);
+  cli::add_inspect_command(app, ctx);
+  cli::add_codec_commands(app, ctx);
+  cli::add_eval_vae_command(app, ctx);
 
   try {
     app.parse(argc, argv);

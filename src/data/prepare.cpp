@@ -38,7 +38,8 @@ void to_json(nlohmann::json& j, const PrepareConfig& c) {
                      {"onset_variant", to_string(c.onset_variant)},
                      {"directogram", c.directogram},
                      {"kinematic_beats", c.kinematic_beats},
-                     {"min_duration_s", c.min_duration_s}};
+                     {"min_duration_s", c.min_duration_s},
+                     {"storage", c.half_precision ? "float16" : "float32"}};
 }
 
 namespace {
@@ -184,7 +185,14 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
       try {
         PreparedClip clip = prepare_clip(sources[i], config);
         const std::string file = prepared_clip_file_name(clip.name);
-        save_prepared_clip(out_dir / "clips" / file, clip);
+        if (config.half_precision) {
+          PreparedClip stored = clip;
+          stored.mel = clip.mel.to(torch::kFloat16);
+          stored.motion = clip.motion.to(torch::kFloat16);
+          save_prepared_clip(out_dir / "clips" / file, stored);
+        } else {
+          save_prepared_clip(out_dir / "clips" / file, clip);
+        }
         std::lock_guard<std::mutex> lock(mutex);
         entries[i] = clip.info;
         entries[i]["file"] = file;

@@ -49,8 +49,12 @@ void save_prepared_clip(const fs::path& path, const PreparedClip& clip) {
   check(clip.motion, "motion");
   check(clip.q, "q");
   check(clip.confidence, "confidence");
-  std::map<std::string, at::Tensor> tensors{{"mel", clip.mel.to(torch::kFloat32)},
-                                            {"motion", clip.motion.to(torch::kFloat32)},
+  // float16 mel and motion stay float16 (a half-size cache); everything else is float32.
+  auto stored = [](const at::Tensor& t) {
+    return t.scalar_type() == torch::kFloat16 ? t : t.to(torch::kFloat32);
+  };
+  std::map<std::string, at::Tensor> tensors{{"mel", stored(clip.mel)},
+                                            {"motion", stored(clip.motion)},
                                             {"q", clip.q.to(torch::kFloat32)},
                                             {"onsets_s", times_tensor(clip.onsets_s)},
                                             {"beats_s", times_tensor(clip.beats_s)},
@@ -94,9 +98,9 @@ PreparedClip load_prepared_clip(const fs::path& path) {
   clip.usable_for_rhythm = clip.info.value("usable_for_rhythm", true);
   clip.fps = clip.info.value("fps", 62.5);
   clip.tempo_bpm = clip.info.value("tempo_bpm", 0.0);
-  clip.mel = file.tensors["mel"];
-  clip.motion = file.tensors["motion"];
-  clip.q = file.tensors["q"];
+  clip.mel = file.tensors["mel"].to(torch::kFloat32);
+  clip.motion = file.tensors["motion"].to(torch::kFloat32);
+  clip.q = file.tensors["q"].to(torch::kFloat32);
   if (file.tensors.count("confidence")) clip.confidence = file.tensors["confidence"];
   clip.onsets_s = to_double_vector(file.tensors["onsets_s"]);
   clip.beats_s = to_double_vector(file.tensors["beats_s"]);

@@ -24,6 +24,8 @@ struct PrepareConfig {
   KinematicBeatsConfig kinematic_beats;
   double min_duration_s = 2.0;         // shorter pairs are an error
   int workers = 0;                     // clips prepared in parallel; 0: all cores
+  bool half_precision = false;         // store mel and motion as float16 (half the size; for
+                                       // carrying a cache to another machine); read as float32
 
   double fps() const { return logmel.frames_per_second(); }
   void validate() const;  // throws ConfigError

@@ -1,0 +1,17 @@
+// Checkpoint directories written atomically: the files are written into a temporary sibling
+// folder, which then replaces the target by rename. A reader never sees a half-written checkpoint;
+// a crash leaves either the old or the new one (and possibly a stale temporary folder, which the
+// next write removes).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+
+namespace momu {
+
+// Calls write_files(tmp) to fill a fresh temporary folder, then moves it to `dir` (replacing an
+// existing checkpoint there). Throws IoError naming the folder.
+void write_checkpoint_dir(const std::filesystem::path& dir,
+                          const std::function<void(const std::filesystem::path& tmp)>& write_files);
+
+}  // namespace momu

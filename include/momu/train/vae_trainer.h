@@ -1,0 +1,66 @@
+// Two-stage training of BiCoR-VAE (DESIGN.md section 3): stage "music" trains the music VAE
+// (L1 reconstruction of the normalised log-mel + lambda_kl * KL); stage "motion" freezes it and
+// trains the motion VAE (reconstruction + lambda_kl * KL + lambda_c * contrastive rhythmic loss).
+//
+// A run folder holds metrics.jsonl (one JSON object per line: training averages every log_every
+// steps, validation every validate_every), last/ (the newest checkpoint, replaced atomically every
+// checkpoint_every steps and at the end) and best/ (the checkpoint of lowest validation loss).
+// A checkpoint folder: config.json (format, stage, step, the model spec, the run config, the data),
+// model.safetensors (EMA weights, "music." and "motion." tensors: what inference loads), and
+// trainer/ (raw weights, optimizer state, trainer state) from which --resume continues exactly:
+// batches and noise are functions of (seed, step), so a resumed run repeats an uninterrupted one.
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "momu/core/log.h"
+#include "momu/model/rhythm_contrastive.h"
+#include "momu/model/vae_config.h"
+#include "momu/train/train_config.h"
+
+namespace momu {
+
+// A BiCoR-VAE run configuration (configs/vae_*.json): both VAEs and both stages' training.
+struct VaeRunConfig {
+  VaeConfig music_vae;
+  VaeConfig motion_vae;        // in_channels 0: from the data's skeleton
+  ContrastiveConfig contrastive;
+  TrainConfig music_train;
+  TrainConfig motion_train;
+  int chunk_frames = 1024;     // inference chunking saved with the model (BicorVaeSpec)
+  int chunk_context = 128;
+  void validate() const;       // throws ConfigError
+};
+void to_json(nlohmann::json& j, const VaeRunConfig& c);
+void from_json(const nlohmann::json& j, VaeRunConfig& c);  // strict; validates
+// Reads and validates a run config file (ConfigError / FormatError naming the file).
+VaeRunConfig load_vae_run_config(const std::filesystem::path& path);
+
+struct VaeTrainOptions {
+  std::string stage;                        // "music" or "motion"
+  std::filesystem::path data_dir;           // a `momu prepare` folder
+  VaeRunConfig config;
+  bool has_config = true;                   // false: resume with the checkpoint's config
+  std::filesystem::path out_dir;            // the run folder
+  std::filesystem::path music_checkpoint;   // stage motion (fresh start): a music checkpoint
+  bool resume = false;                      // continue from out_dir/last
+  std::string device = "cpu";
+  int64_t stop_after_steps = -1;            // stop (with a checkpoint) after this many steps of
+                                            // this call, without ending the schedule (tests)
+};
+
+struct VaeTrainResult {
+  int64_t step = 0;                  // steps completed in all
+  double seconds = 0.0;              // wall time of this call
+  nlohmann::json last_validation;    // the last validation record (may be null)
+  std::filesystem::path checkpoint;  // out_dir/last
+};
+
+// Throws ConfigError (bad config, resume mismatch), IoError / FormatError (data, checkpoints),
+// Error (divergence: a non-finite loss).
+VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log = {},
+                         const ProgressCallback& progress = {});
+
+}  // namespace momu

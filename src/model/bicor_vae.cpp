@@ -1,0 +1,297 @@
+#include "momu/model/bicor_vae.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/core/json_fields.h"
+#include "momu/core/runtime.h"
+#include "momu/io/json_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/module_weights.h"
+#include "momu/motion/resample.h"
+
+namespace momu {
+
+namespace fs = std::filesystem;
+
+void BicorVaeSpec::validate() const {
+  music.validate();
+  logmel.validate();
+  contrastive.validate();
+  if (music.modality != "music") throw ConfigError("BiCoR-VAE: the music VAE has modality '" + music.modality + "'");
+  if (music.in_channels != logmel.n_mels) {
+    throw ConfigError("BiCoR-VAE: the music VAE takes " + std::to_string(music.in_channels) +
+                      " channels but the log-mel has " + std::to_string(logmel.n_mels) + " bands");
+  }
+  if (static_cast<int>(music_mean.size()) != logmel.n_mels ||
+      static_cast<int>(music_std.size()) != logmel.n_mels) {
+    throw ConfigError("BiCoR-VAE: music_mean and music_std need one value per mel band (" +
+                      std::to_string(logmel.n_mels) + ")");
+  }
+  for (double s : music_std) {
+    if (!(s > 0.0) || !std::isfinite(s)) throw ConfigError("BiCoR-VAE: music_std must be > 0");
+  }
+  if (motion) {
+    motion->validate();
+    if (motion->modality != "motion") throw ConfigError("BiCoR-VAE: the motion VAE has modality '" + motion->modality + "'");
+    if (motion->time_compression() != music.time_compression()) {
+      throw ConfigError("BiCoR-VAE: the two VAEs compress time differently (" +
+                        std::to_string(music.time_compression()) + " vs " +
+                        std::to_string(motion->time_compression()) +
+                        "); their latents must have the same rate");
+    }
+    if (motion->latent_channels != music.latent_channels) {
+      throw ConfigError("BiCoR-VAE: the two VAEs need the same latent_channels");
+    }
+    motion_stats.validate();
+    if (motion_stats.num_joints != skeleton.num_joints() || motion_stats.dim != skeleton.dim) {
+      throw ConfigError("BiCoR-VAE: motion statistics do not fit skeleton '" + skeleton.name + "'");
+    }
+    if (motion->in_channels != motion_stats.channels()) {
+      throw ConfigError("BiCoR-VAE: the motion VAE takes " + std::to_string(motion->in_channels) +
+                        " channels, the skeleton's features have " +
+                        std::to_string(motion_stats.channels()));
+    }
+  }
+  const int k = music.time_compression();
+  if (chunk_frames < 8 * k || chunk_frames % k != 0 || chunk_context < 0 || chunk_context % k != 0) {
+    throw ConfigError("BiCoR-VAE: chunk_frames and chunk_context must be multiples of " +
+                      std::to_string(k) + " (chunk_frames >= " + std::to_string(8 * k) + ")");
+  }
+}
+
+void to_json(nlohmann::json& j, const BicorVaeSpec& s) {
+  j = nlohmann::json{{"music_vae", s.music},
+                     {"contrastive", s.contrastive},
+                     {"logmel", s.logmel},
+                     {"music_mean", s.music_mean},
+                     {"music_std", s.music_std},
+                     {"chunk_frames", s.chunk_frames},
+                     {"chunk_context", s.chunk_context}};
+  if (s.motion) {
+    j["motion_vae"] = *s.motion;
+    j["skeleton"] = s.skeleton;
+    j["motion_stats"] = s.motion_stats;
+  } else {
+    j["motion_vae"] = nullptr;
+  }
+}
+
+void from_json(const nlohmann::json& j, BicorVaeSpec& s) {
+  JsonFields f(j, "BiCoR-VAE model");
+  f.require("music_vae", s.music);
+  f.get("contrastive", s.contrastive);
+  f.require("logmel", s.logmel);
+  f.require("music_mean", s.music_mean);
+  f.require("music_std", s.music_std);
+  f.get("chunk_frames", s.chunk_frames);
+  f.get("chunk_context", s.chunk_context);
+  nlohmann::json motion = nullptr;
+  f.get("motion_vae", motion);
+  if (!motion.is_null()) {
+    s.motion = motion.get<VaeConfig>();
+    f.require("skeleton", s.skeleton);
+    f.require("motion_stats", s.motion_stats);
+  } else {
+    s.motion.reset();
+    nlohmann::json ignored;
+    f.get("skeleton", ignored);
+    f.get("motion_stats", ignored);
+  }
+  f.finish();
+  s.validate();
+}
+
+BicorVae::BicorVae(const BicorVaeSpec& spec) : spec_(spec) {
+  spec_.validate();
+  music_ = ConvVae(spec_.music);
+  if (spec_.motion) motion_ = ConvVae(*spec_.motion);
+}
+
+BicorVae BicorVae::load(const fs::path& dir, const std::string& device) {
+  const fs::path config_path = dir / "config.json";
+  const nlohmann::json config = read_json_file(config_path);
+  if (!config.is_object() || config.value("format", "") != kBicorVaeFormat) {
+    throw FormatError(config_path.string() + ": not a BiCoR-VAE checkpoint (format '" +
+                      std::string(kBicorVaeFormat) + "' expected)");
+  }
+  if (config.value("version", 0) != kBicorVaeVersion) {
+    throw FormatError(config_path.string() + ": unsupported BiCoR-VAE checkpoint version");
+  }
+  if (!config.contains("model")) throw FormatError(config_path.string() + ": no 'model' object");
+  BicorVaeSpec spec;
+  try {
+    spec = config.at("model").get<BicorVaeSpec>();
+  } catch (const ConfigError& e) {
+    throw FormatError(config_path.string() + ": " + e.what());
+  }
+  BicorVae vae(spec);
+  const fs::path weights_path = dir / "model.safetensors";
+  const SafetensorsFile weights = load_safetensors(weights_path);
+  load_module_tensors(*vae.music_, weights.tensors, "music.", weights_path.string());
+  if (vae.motion_) load_module_tensors(*vae.motion_, weights.tensors, "motion.", weights_path.string());
+  vae.to(torch::Device(validate_device(device)));
+  vae.eval();
+  return vae;
+}
+
+ConvVae& BicorVae::motion() {
+  if (!motion_) {
+    throw ConfigError("this BiCoR-VAE has no motion VAE yet (train it with momu train-vae --stage motion)");
+  }
+  return motion_;
+}
+
+void BicorVae::to(const torch::Device& device) {
+  device_ = device;
+  music_->to(device);
+  if (motion_) motion_->to(device);
+}
+
+void BicorVae::eval() {
+  music_->eval();
+  if (motion_) motion_->eval();
+}
+
+at::Tensor BicorVae::normalize_mel(const at::Tensor& mel) const {
+  if (!mel.defined() || mel.dim() != 2 || mel.size(0) != spec_.logmel.n_mels) {
+    throw ShapeError("BiCoR-VAE: expected a log-mel [" + std::to_string(spec_.logmel.n_mels) +
+                     ", F], got " + (mel.defined() ? c10::str(mel.sizes()) : std::string("undefined")));
+  }
+  auto opts = mel.options().dtype(torch::kFloat32);
+  auto mean = torch::tensor(spec_.music_mean, torch::kFloat64).to(opts).unsqueeze(1);
+  auto std = torch::tensor(spec_.music_std, torch::kFloat64).to(opts).unsqueeze(1);
+  return (mel.to(torch::kFloat32) - mean) / std;
+}
+
+at::Tensor BicorVae::denormalize_mel(const at::Tensor& mel) const {
+  auto opts = mel.options().dtype(torch::kFloat32);
+  auto mean = torch::tensor(spec_.music_mean, torch::kFloat64).to(opts).unsqueeze(1);
+  auto std = torch::tensor(spec_.music_std, torch::kFloat64).to(opts).unsqueeze(1);
+  return mel.to(torch::kFloat32) * std + mean;
+}
+
+at::Tensor BicorVae::motion_features(const at::Tensor& joints) const {
+  if (!spec_.motion) throw ConfigError("this BiCoR-VAE has no motion VAE");
+  return normalize_motion(joints.to(torch::kFloat32), spec_.skeleton, spec_.motion_stats)
+      .transpose(0, 1)
+      .contiguous();
+}
+
+at::Tensor BicorVae::features_to_joints(const at::Tensor& features,
+                                        const at::Tensor& start_root) const {
+  if (!spec_.motion) throw ConfigError("this BiCoR-VAE has no motion VAE");
+  return denormalize_motion(features.transpose(0, 1).to(torch::kFloat32), spec_.skeleton,
+                            spec_.motion_stats, start_root.to(features.device(), torch::kFloat32));
+}
+
+namespace {
+
+// Applies fn to x [1, C, T] (T a multiple of in_step) in chunks with context on both sides;
+// fn maps t input frames to t / in_step * out_step output frames.
+at::Tensor chunked(const std::function<at::Tensor(const at::Tensor&)>& fn, const at::Tensor& x,
+                   int64_t chunk, int64_t context, int64_t in_step, int64_t out_step) {
+  const int64_t t = x.size(2);
+  if (t <= chunk + 2 * context) return fn(x);
+  std::vector<at::Tensor> parts;
+  for (int64_t s = 0; s < t; s += chunk) {
+    const int64_t e = std::min(t, s + chunk);
+    const int64_t a = std::max<int64_t>(0, s - context);
+    const int64_t b = std::min(t, e + context);
+    auto y = fn(x.narrow(2, a, b - a));
+    parts.push_back(y.narrow(2, (s - a) / in_step * out_step, (e - s) / in_step * out_step));
+  }
+  return torch::cat(parts, 2);
+}
+
+// Pads [C, F] at the end (edge values) to a multiple of k frames.
+at::Tensor pad_to_multiple(const at::Tensor& x, int64_t k) {
+  const int64_t f = x.size(1);
+  const int64_t padded = (f + k - 1) / k * k;
+  if (padded == f) return x;
+  return torch::cat({x, x.narrow(1, f - 1, 1).expand({x.size(0), padded - f})}, 1);
+}
+
+}  // namespace
+
+at::Tensor BicorVae::encode_music(const at::Tensor& logmel) {
+  torch::NoGradGuard no_grad;
+  if (logmel.defined() && logmel.dim() == 2 && logmel.size(1) < 1) {
+    throw ShapeError("BiCoR-VAE: the log-mel has no frames");
+  }
+  const int64_t k = spec_.time_compression();
+  auto x = pad_to_multiple(normalize_mel(logmel.to(device_)), k).unsqueeze(0);
+  auto fn = [this](const at::Tensor& in) { return music_->encode(in).mean; };
+  return chunked(fn, x, spec_.chunk_frames, spec_.chunk_context, k, 1).squeeze(0);
+}
+
+at::Tensor BicorVae::decode_music(const at::Tensor& z) {
+  torch::NoGradGuard no_grad;
+  if (!z.defined() || z.dim() != 2 || z.size(0) != spec_.music.latent_channels || z.size(1) < 1) {
+    throw ShapeError("BiCoR-VAE: expected a music latent [" +
+                     std::to_string(spec_.music.latent_channels) + ", L], got " +
+                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+  }
+  const int64_t k = spec_.time_compression();
+  auto fn = [this](const at::Tensor& in) { return music_->decode(in); };
+  auto y = chunked(fn, z.to(device_, torch::kFloat32).unsqueeze(0), spec_.chunk_frames / k,
+                   spec_.chunk_context / k, 1, k);
+  return denormalize_mel(y.squeeze(0));
+}
+
+at::Tensor BicorVae::encode_motion(const Motion& motion) {
+  motion.validate();
+  if (motion.skeleton.name != spec_.skeleton.name ||
+      motion.skeleton.num_joints() != spec_.skeleton.num_joints() ||
+      motion.skeleton.dim != spec_.skeleton.dim) {
+    throw ShapeError("BiCoR-VAE: the motion's skeleton is '" + motion.skeleton.name + "' (" +
+                     std::to_string(motion.skeleton.num_joints()) + " joints), the model's is '" +
+                     spec_.skeleton.name + "' (" + std::to_string(spec_.skeleton.num_joints()) + ")");
+  }
+  const int64_t frames = std::max<int64_t>(
+      1, std::llround(motion.num_frames() * spec_.frame_rate() / motion.fps));
+  auto joints = std::abs(motion.fps - spec_.frame_rate()) < 1e-9
+                    ? motion.joints
+                    : resample_frames(motion.joints, motion.fps, spec_.frame_rate(), frames);
+  return encode_motion_joints(joints);
+}
+
+at::Tensor BicorVae::encode_motion_joints(const at::Tensor& joints) {
+  torch::NoGradGuard no_grad;
+  motion();  // throws without a motion VAE
+  if (!joints.defined() || joints.dim() != 3 || joints.size(0) < 1) {
+    throw ShapeError("BiCoR-VAE: expected joints [F, J, D] with F >= 1");
+  }
+  const int64_t k = spec_.time_compression();
+  auto x = pad_to_multiple(motion_features(joints.to(device_)), k).unsqueeze(0);
+  auto fn = [this](const at::Tensor& in) { return motion_->encode(in).mean; };
+  return chunked(fn, x, spec_.chunk_frames, spec_.chunk_context, k, 1).squeeze(0);
+}
+
+Motion BicorVae::decode_motion(const at::Tensor& z, const at::Tensor& start_root) {
+  torch::NoGradGuard no_grad;
+  motion();
+  if (!z.defined() || z.dim() != 2 || z.size(0) != spec_.motion->latent_channels || z.size(1) < 1) {
+    throw ShapeError("BiCoR-VAE: expected a motion latent [" +
+                     std::to_string(spec_.motion->latent_channels) + ", L], got " +
+                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+  }
+  const int64_t k = spec_.time_compression();
+  auto fn = [this](const at::Tensor& in) { return motion_->decode(in); };
+  auto feats = chunked(fn, z.to(device_, torch::kFloat32).unsqueeze(0), spec_.chunk_frames / k,
+                       spec_.chunk_context / k, 1, k)
+                   .squeeze(0);
+  auto start = start_root.defined() ? start_root
+                                    : torch::zeros({spec_.skeleton.dim}, torch::kFloat32);
+  Motion m;
+  m.joints = features_to_joints(feats, start).to(torch::kCPU, torch::kFloat32).contiguous();
+  m.fps = spec_.frame_rate();
+  m.skeleton = spec_.skeleton;
+  return m;
+}
+
+}  // namespace momu

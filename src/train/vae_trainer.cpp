@@ -1,0 +1,535 @@
+#include "momu/train/vae_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "momu/core/error.h"
+#include "momu/core/runtime.h"
+#include "momu/data/prepared_clip.h"
+#include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/model/module_weights.h"
+#include "momu/train/checkpoint_dir.h"
+#include "momu/train/ema.h"
+#include "momu/train/metrics_log.h"
+#include "momu/train/optimizer_state.h"
+
+namespace momu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ClipData {
+  std::string name;
+  at::Tensor mel;     // [n_mels, F] normalised, on the device
+  at::Tensor motion;  // [C, F] normalised (stage motion), on the device
+  at::Tensor q;       // [F] kinematic amplitude, on the device
+  at::Tensor start_root;
+  bool rhythm = false;
+  int64_t frames = 0;
+};
+
+struct Batch {
+  at::Tensor mel;     // [B, n_mels, S]
+  at::Tensor motion;  // [B, C, S] or undefined
+  at::Tensor q;       // [R, S] of the rhythm-usable crops
+  at::Tensor rhythm;  // [R] int64 indices into the batch of the rhythm-usable crops
+};
+
+uint64_t mix(uint64_t seed, uint64_t step, uint64_t stream) {
+  uint64_t x = seed * 0x9E3779B97F4A7C15ULL ^ (step + 0x632BE59BD9B4E019ULL) * 0xBF58476D1CE4E5B9ULL;
+  x ^= stream * 0x94D049BB133111EBULL;
+  x ^= x >> 31;
+  x *= 0xD6E8FEB86659FD93ULL;
+  x ^= x >> 32;
+  return x;
+}
+
+Batch make_batch(const std::vector<ClipData>& clips, const std::vector<std::pair<int, int64_t>>& picks,
+                 int64_t segment, bool with_motion) {
+  std::vector<at::Tensor> mel, motion, q;
+  std::vector<int64_t> rhythm;
+  for (size_t i = 0; i < picks.size(); ++i) {
+    const ClipData& c = clips[picks[i].first];
+    mel.push_back(c.mel.narrow(1, picks[i].second, segment));
+    if (with_motion) motion.push_back(c.motion.narrow(1, picks[i].second, segment));
+    if (c.rhythm) {
+      q.push_back(c.q.narrow(0, picks[i].second, segment));
+      rhythm.push_back(static_cast<int64_t>(i));
+    }
+  }
+  Batch b;
+  b.mel = torch::stack(mel);
+  if (with_motion) b.motion = torch::stack(motion);
+  if (!q.empty()) {
+    b.q = torch::stack(q);
+    b.rhythm = torch::tensor(rhythm, torch::kInt64).to(b.mel.device());
+  }
+  return b;
+}
+
+at::Tensor kl_mean(const VaePosterior& p) {
+  return 0.5 * (p.mean.pow(2) + p.logvar.exp() - 1.0 - p.logvar).mean();
+}
+
+struct StepLosses {
+  at::Tensor total, rec, kl, contrastive;
+  double contrastive_accuracy = std::nan("");
+};
+
+// Per-stage forward pass on a batch. noise: [B, d, S/k] standard normal (training) or undefined
+// (validation: the posterior mean is decoded).
+StepLosses forward_losses(ConvVae& model, ConvVae* music, const Batch& batch, const at::Tensor& noise,
+                          const TrainConfig& train, const ContrastiveConfig& contrastive,
+                          at::Tensor* music_windows, at::Tensor* motion_windows) {
+  StepLosses out;
+  const bool motion_stage = music != nullptr;
+  const at::Tensor& x = motion_stage ? batch.motion : batch.mel;
+  auto post = model->encode(x);
+  auto z = noise.defined() ? post.mean + (0.5 * post.logvar).exp() * noise : post.mean;
+  auto rec = model->decode(z);
+  out.rec = (rec - x).abs().mean();
+  out.kl = kl_mean(post);
+  out.total = out.rec + train.lambda_kl * out.kl;
+  if (motion_stage && batch.rhythm.defined()) {
+    at::Tensor za;
+    {
+      torch::NoGradGuard no_grad;
+      za = (*music)->encode(batch.mel.index_select(0, batch.rhythm)).mean;
+    }
+    const int k = model->config().time_compression();
+    auto windows = select_rhythm_windows(batch.q, za.size(2), k, contrastive);
+    auto c_a = pool_windows(za, windows, contrastive.window);
+    auto c_m = pool_windows(post.mean.index_select(0, batch.rhythm), windows, contrastive.window);
+    auto closs = rhythm_contrastive_loss(c_a, c_m, contrastive.temperature);
+    out.contrastive = closs.loss;
+    out.contrastive_accuracy = closs.accuracy;
+    if (train.lambda_c > 0.0) out.total = out.total + train.lambda_c * closs.loss;
+    if (music_windows) *music_windows = c_a.detach();
+    if (motion_windows) *motion_windows = c_m.detach();
+  }
+  return out;
+}
+
+nlohmann::json checkpoint_config(const std::string& stage, int64_t step, const BicorVaeSpec& spec,
+                                 const VaeRunConfig& run, const TrainConfig& train,
+                                 const fs::path& data_dir, const nlohmann::json& validation) {
+  return nlohmann::json{{"format", kBicorVaeFormat},
+                        {"version", kBicorVaeVersion},
+                        {"stage", stage},
+                        {"step", step},
+                        {"model", spec},
+                        {"train", train},
+                        {"run", run},
+                        {"data", {{"prepared", fs::absolute(data_dir).string()}}},
+                        {"validation", validation},
+                        {"created_by", std::string("momu ") + MOMU_VERSION}};
+}
+
+}  // namespace
+
+VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
+                         const ProgressCallback& progress) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::string& stage = options.stage;
+  if (stage != "music" && stage != "motion") {
+    throw ConfigError("train-vae: --stage must be music or motion, got '" + stage + "'");
+  }
+  const bool motion_stage = stage == "motion";
+  const torch::Device device(validate_device(options.device));
+  const fs::path last_dir = options.out_dir / "last";
+  const fs::path best_dir = options.out_dir / "best";
+
+  // --- configuration: fresh, or from the checkpoint being resumed ---
+  nlohmann::json resume_config;
+  VaeRunConfig run = options.config;
+  if (options.resume) {
+    if (!fs::exists(last_dir / "config.json")) {
+      throw IoError(last_dir.string() + ": no checkpoint to resume from");
+    }
+    resume_config = read_json_file(last_dir / "config.json");
+    if (resume_config.value("format", "") != kBicorVaeFormat ||
+        resume_config.value("stage", "") != stage) {
+      throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + stage +
+                        "' stage BiCoR-VAE checkpoint");
+    }
+    VaeRunConfig saved = resume_config.at("run").get<VaeRunConfig>();
+    if (options.has_config) {
+      // The schedule's length may change (train longer); nothing else may.
+      nlohmann::json a = saved, b = run;
+      a[stage + "_train"]["steps"] = b[stage + "_train"]["steps"];
+      if (a != b) {
+        auto diff = nlohmann::json::diff(a, b);
+        throw ConfigError("train-vae --resume: the config differs from the checkpoint's at " +
+                          (diff.empty() ? std::string("?") : diff[0].value("path", "?")) +
+                          " (only " + stage + "_train.steps may change on resume)");
+      }
+    } else {
+      run = saved;
+    }
+  }
+  run.validate();
+  const TrainConfig& train = motion_stage ? run.motion_train : run.music_train;
+
+  // --- data ---
+  const PreparedDataset data = PreparedDataset::open(options.data_dir);
+  LogMelConfig logmel = data.index.at("config").at("logmel").get<LogMelConfig>();
+  const std::vector<std::string> train_names = data.clip_names("train");
+  const std::vector<std::string> val_names = data.clip_names("validation");
+  if (train_names.empty()) {
+    throw ConfigError(options.data_dir.string() + ": no clip in the train split");
+  }
+
+  // --- the model spec ---
+  BicorVaeSpec spec;
+  SafetensorsFile music_weights;
+  if (options.resume) {
+    spec = resume_config.at("model").get<BicorVaeSpec>();
+  } else if (motion_stage) {
+    if (options.music_checkpoint.empty()) {
+      throw ConfigError("train-vae --stage motion needs --music-vae <music-stage checkpoint>");
+    }
+    const nlohmann::json mc = read_json_file(options.music_checkpoint / "config.json");
+    if (mc.value("format", "") != kBicorVaeFormat) {
+      throw FormatError((options.music_checkpoint / "config.json").string() +
+                        ": not a BiCoR-VAE checkpoint");
+    }
+    spec = mc.at("model").get<BicorVaeSpec>();
+    if (nlohmann::json(spec.music) != nlohmann::json(run.music_vae)) {
+      throw ConfigError(options.music_checkpoint.string() +
+                        ": its music VAE differs from the config's music_vae");
+    }
+    music_weights = load_safetensors(options.music_checkpoint / "model.safetensors");
+  } else {
+    spec.music = run.music_vae;
+    spec.logmel = logmel;
+    spec.contrastive = run.contrastive;
+    spec.chunk_frames = run.chunk_frames;
+    spec.chunk_context = run.chunk_context;
+    // Per-band normalisation over the training split.
+    at::Tensor sum = torch::zeros({logmel.n_mels}, torch::kFloat64), sq = sum.clone();
+    int64_t n = 0;
+    for (const auto& name : train_names) {
+      auto mel = data.load(name).mel.to(torch::kFloat64);
+      sum += mel.sum(1);
+      sq += mel.pow(2).sum(1);
+      n += mel.size(1);
+    }
+    auto mean = sum / static_cast<double>(n);
+    auto stdv = (sq / static_cast<double>(n) - mean.pow(2)).clamp_min(1e-8).sqrt().clamp_min(1e-3);
+    spec.music_mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
+    spec.music_std.assign(stdv.data_ptr<double>(), stdv.data_ptr<double>() + stdv.numel());
+  }
+  if (nlohmann::json(spec.logmel) != nlohmann::json(logmel)) {
+    throw ConfigError(options.data_dir.string() +
+                      ": the data's log-mel settings differ from the model's");
+  }
+  if (motion_stage && !spec.motion) {
+    const fs::path stats_path = options.data_dir / "motion_stats.json";
+    spec.motion_stats = load_motion_stats(stats_path);
+    spec.skeleton = data.load(train_names.front()).skeleton;
+    VaeConfig mc = run.motion_vae;
+    if (mc.in_channels == 0) mc.in_channels = spec.motion_stats.channels();
+    spec.motion = mc;
+    spec.validate();
+  }
+
+  // --- clips in memory (normalised, on the device) ---
+  BicorVae vae(spec);  // gives normalisation helpers; holds the frozen music VAE in stage motion
+  auto load_clips = [&](const std::vector<std::string>& names) {
+    std::vector<ClipData> out;
+    for (const auto& name : names) {
+      PreparedClip clip = data.load(name);
+      ClipData c;
+      c.name = name;
+      c.frames = clip.num_frames();
+      c.mel = vae.normalize_mel(clip.mel).to(device);
+      if (motion_stage) {
+        if (clip.skeleton.name != spec.skeleton.name) {
+          throw FormatError(options.data_dir.string() + ": clip " + name + " has skeleton '" +
+                            clip.skeleton.name + "', the model '" + spec.skeleton.name + "'");
+        }
+        c.motion = vae.motion_features(clip.motion).to(device);
+        c.q = clip.q.to(device, torch::kFloat32);
+        c.rhythm = clip.usable_for_rhythm;
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  };
+  std::vector<ClipData> train_clips = load_clips(train_names);
+  const std::vector<ClipData> val_clips = load_clips(val_names);
+  const int64_t segment = train.segment_frames;
+  std::vector<int> usable;
+  std::vector<double> weights;
+  for (size_t i = 0; i < train_clips.size(); ++i) {
+    if (train_clips[i].frames >= segment) {
+      usable.push_back(static_cast<int>(i));
+      weights.push_back(static_cast<double>(train_clips[i].frames - segment + 1));
+    } else {
+      log_to(log, LogLevel::kWarning, "train-vae: clip " + train_clips[i].name + " is shorter than " +
+                                          std::to_string(segment) + " frames; not used");
+    }
+  }
+  if (usable.empty()) {
+    throw ConfigError("train-vae: no training clip has segment_frames = " + std::to_string(segment) +
+                      " frames");
+  }
+  std::vector<std::pair<int, int64_t>> val_picks;
+  for (size_t i = 0; i < val_clips.size(); ++i) {
+    for (int64_t s = 0; s + segment <= val_clips[i].frames; s += segment) {
+      val_picks.emplace_back(static_cast<int>(i), s);
+    }
+  }
+
+  // --- models, optimizer ---
+  torch::manual_seed(train.seed);
+  const VaeConfig& trained_config = motion_stage ? *spec.motion : spec.music;
+  ConvVae model(trained_config);
+  ConvVae ema_model(trained_config);
+  model->to(device);
+  ema_model->to(device);
+  ema_copy(*ema_model, *model);
+  ConvVae* frozen_music = nullptr;
+  const std::string prefix = stage + ".";
+  int64_t step = 0;
+  double best_val = std::numeric_limits<double>::infinity();
+  if (motion_stage) {
+    if (options.resume) {
+      const SafetensorsFile w = load_safetensors(last_dir / "model.safetensors");
+      load_module_tensors(*vae.music(), w.tensors, "music.", (last_dir / "model.safetensors").string());
+    } else {
+      load_module_tensors(*vae.music(), music_weights.tensors, "music.",
+                          (options.music_checkpoint / "model.safetensors").string());
+    }
+    vae.music()->to(device);
+    vae.music()->eval();
+    for (auto& p : vae.music()->parameters()) p.set_requires_grad(false);
+    frozen_music = &vae.music();
+  }
+  torch::optim::AdamW optimizer(
+      model->parameters(),
+      torch::optim::AdamWOptions(train.learning_rate)
+          .betas(std::make_tuple(train.beta1, train.beta2))
+          .weight_decay(train.weight_decay));
+  if (options.resume) {
+    const fs::path raw = last_dir / "trainer" / "weights.safetensors";
+    load_module_tensors(*model, load_safetensors(raw).tensors, prefix, raw.string());
+    const fs::path ema = last_dir / "model.safetensors";
+    load_module_tensors(*ema_model, load_safetensors(ema).tensors, prefix, ema.string());
+    load_optimizer_state(optimizer, last_dir / "trainer" / "optimizer.pt", device);
+    const nlohmann::json state = read_json_file(last_dir / "trainer" / "state.json");
+    step = state.at("step").get<int64_t>();
+    // JSON has no infinity: "no validation yet" is stored as null.
+    if (state.contains("best_validation_loss") && state["best_validation_loss"].is_number()) {
+      best_val = state["best_validation_loss"].get<double>();
+    }
+    log_to(log, LogLevel::kInfo, "train-vae: resuming " + stage + " stage at step " +
+                                     std::to_string(step) + " from " + last_dir.string());
+  }
+  fs::create_directories(options.out_dir);
+  MetricsLog metrics(options.out_dir / "metrics.jsonl", options.resume ? step : -1);
+  log_to(log, LogLevel::kInfo,
+         "train-vae: " + stage + " VAE, " + std::to_string(count_parameters(*model)) +
+             " parameters, " + std::to_string(usable.size()) + " training clips, " +
+             std::to_string(val_picks.size()) + " validation segments, device " + device.str());
+
+  // --- validation ---
+  nlohmann::json last_validation = nullptr;
+  auto validate = [&]() {
+    torch::NoGradGuard no_grad;
+    ema_model->eval();
+    double rec = 0, kl = 0, closs = 0, rec_units = 0;
+    int64_t n = 0, nc = 0;
+    std::vector<at::Tensor> all_a, all_m;
+    for (size_t i = 0; i < val_picks.size(); i += train.batch_size) {
+      std::vector<std::pair<int, int64_t>> picks(
+          val_picks.begin() + i,
+          val_picks.begin() + std::min(val_picks.size(), i + static_cast<size_t>(train.batch_size)));
+      Batch b = make_batch(val_clips, picks, segment, motion_stage);
+      at::Tensor ca, cm;
+      StepLosses l = forward_losses(ema_model, frozen_music, b, {}, train, spec.contrastive, &ca, &cm);
+      const double w = static_cast<double>(picks.size());
+      rec += l.rec.item<double>() * w;
+      kl += l.kl.item<double>() * w;
+      // Reconstruction error in the data's units: log10 mel for music, cm of root-relative
+      // joint position for motion (mean per-joint position error, root excluded).
+      auto x = motion_stage ? b.motion : b.mel;
+      auto r = ema_model->decode(ema_model->encode(x).mean);
+      if (motion_stage) {
+        const int jd = spec.motion_stats.num_joints * spec.motion_stats.dim;
+        auto std = spec.motion_stats.stddev.narrow(0, 0, jd).to(device, torch::kFloat32).view({1, jd, 1});
+        auto diff = ((r - x).narrow(1, 0, jd) * std)
+                        .view({x.size(0), spec.motion_stats.num_joints, spec.motion_stats.dim, -1});
+        rec_units += diff.pow(2).sum(2).sqrt().mean().item<double>() * w;
+      } else {
+        auto std = torch::tensor(spec.music_std, torch::kFloat64).to(device, torch::kFloat32).view({1, -1, 1});
+        rec_units += ((r - x) * std).abs().mean().item<double>() * w;
+      }
+      if (l.contrastive.defined()) {
+        closs += l.contrastive.item<double>() * ca.size(0);
+        nc += ca.size(0);
+        all_a.push_back(ca);
+        all_m.push_back(cm);
+      }
+      n += static_cast<int64_t>(picks.size());
+    }
+    nlohmann::json rec_json{{"split", "validation"}, {"step", step}, {"segments", n}};
+    if (n > 0) {
+      rec_json["rec"] = rec / n;
+      rec_json["kl"] = kl / n;
+      rec_json[motion_stage ? "mpjpe_cm" : "logmel_l1"] = rec_units / n;
+      rec_json["loss"] = rec / n + train.lambda_kl * kl / n;
+    }
+    if (nc > 0) {
+      auto a = torch::cat(all_a), m = torch::cat(all_m);
+      const auto full = rhythm_contrastive_loss(a, m, spec.contrastive.temperature);
+      const RetrievalScores r = window_retrieval(a, m);
+      rec_json["contrastive"] = closs / nc;
+      rec_json["contrastive_all_windows"] = full.loss.item<double>();
+      rec_json["retrieval_windows"] = r.windows;
+      rec_json["retrieval_top1"] = r.top1;
+      rec_json["retrieval_top5"] = r.top5;
+      rec_json["retrieval_chance_top1"] = r.chance_top1;
+      rec_json["retrieval_chance_top5"] = r.chance_top5;
+      if (n > 0) rec_json["loss"] = rec_json["loss"].get<double>() + train.lambda_c * closs / nc;
+    }
+    metrics.append(rec_json);
+    last_validation = rec_json;
+    return rec_json;
+  };
+
+  auto save = [&](const fs::path& dir, bool with_trainer_state) {
+    write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+      auto tensors = module_tensors(*ema_model, prefix);
+      if (motion_stage) {
+        auto music_tensors = module_tensors(*vae.music(), "music.");
+        tensors.insert(music_tensors.begin(), music_tensors.end());
+      }
+      const nlohmann::json cfg =
+          checkpoint_config(stage, step, spec, run, train, options.data_dir, last_validation);
+      write_bytes_atomically(tmp / "config.json", cfg.dump(2) + "\n");
+      save_safetensors(tmp / "model.safetensors", tensors,
+                       {{"format", kBicorVaeFormat}, {"stage", stage}, {"step", std::to_string(step)}});
+      if (with_trainer_state) {
+        fs::create_directories(tmp / "trainer");
+        save_safetensors(tmp / "trainer" / "weights.safetensors", module_tensors(*model, prefix));
+        save_optimizer_state(optimizer, tmp / "trainer" / "optimizer.pt");
+        nlohmann::json state{{"step", step}, {"best_validation_loss", nullptr}};
+        if (std::isfinite(best_val)) state["best_validation_loss"] = best_val;
+        write_bytes_atomically(tmp / "trainer" / "state.json", state.dump(2) + "\n");
+      }
+    });
+  };
+
+  // --- the loop ---
+  std::discrete_distribution<int> pick_clip(weights.begin(), weights.end());
+  double acc_loss = 0, acc_rec = 0, acc_kl = 0, acc_c = 0, acc_cacc = 0, acc_gn = 0;
+  int64_t acc_n = 0, acc_cn = 0;
+  auto window_start = std::chrono::steady_clock::now();
+  const int64_t first_step = step;
+  const int64_t d = trained_config.latent_channels;
+  const int64_t k = trained_config.time_compression();
+  while (step < train.steps) {
+    if (options.stop_after_steps >= 0 && step - first_step >= options.stop_after_steps) break;
+    model->train();
+    std::mt19937_64 rng(mix(train.seed, static_cast<uint64_t>(step), 1));
+    std::vector<std::pair<int, int64_t>> picks;
+    for (int b = 0; b < train.batch_size; ++b) {
+      const int ci = usable[pick_clip(rng)];
+      std::uniform_int_distribution<int64_t> start(0, train_clips[ci].frames - segment);
+      picks.emplace_back(ci, start(rng));
+    }
+    Batch batch = make_batch(train_clips, picks, segment, motion_stage);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(mix(train.seed, static_cast<uint64_t>(step), 2));
+    auto noise = at::randn({train.batch_size, d, segment / k}, gen, torch::kFloat32).to(device);
+
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(train.learning_rate_at(step));
+    }
+    optimizer.zero_grad();
+    StepLosses l = forward_losses(model, frozen_music, batch, noise, train, spec.contrastive,
+                                  nullptr, nullptr);
+    const double loss_value = l.total.item<double>();
+    if (!std::isfinite(loss_value)) {
+      throw Error("train-vae: the loss became non-finite at step " + std::to_string(step) +
+                  " (try a lower learning_rate or a higher grad_clip); the last checkpoint in " +
+                  last_dir.string() + " is intact");
+    }
+    l.total.backward();
+    double grad_norm = 0.0;
+    if (train.grad_clip > 0.0) {
+      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), train.grad_clip);
+    } else {
+      for (const auto& p : model->parameters()) {
+        if (p.grad().defined()) grad_norm += p.grad().pow(2).sum().item<double>();
+      }
+      grad_norm = std::sqrt(grad_norm);
+    }
+    optimizer.step();
+    ema_update(*ema_model, *model, train.ema_decay_at(step));
+    ++step;
+
+    acc_loss += loss_value;
+    acc_rec += l.rec.item<double>();
+    acc_kl += l.kl.item<double>();
+    acc_gn += grad_norm;
+    if (l.contrastive.defined()) {
+      acc_c += l.contrastive.item<double>();
+      acc_cacc += l.contrastive_accuracy;
+      ++acc_cn;
+    }
+    ++acc_n;
+    if (step % train.log_every == 0 || step == train.steps) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      nlohmann::json rec{{"split", "train"},
+                         {"step", step},
+                         {"loss", acc_loss / acc_n},
+                         {"rec", acc_rec / acc_n},
+                         {"kl", acc_kl / acc_n},
+                         {"lr", train.learning_rate_at(step - 1)},
+                         {"grad_norm", acc_gn / acc_n},
+                         {"samples_per_s", secs > 0 ? acc_n * train.batch_size / secs : 0.0},
+                         {"seconds_per_step", secs / acc_n}};
+      if (acc_cn > 0) {
+        rec["contrastive"] = acc_c / acc_cn;
+        rec["contrastive_accuracy"] = acc_cacc / acc_cn;
+      }
+      metrics.append(rec);
+      acc_loss = acc_rec = acc_kl = acc_c = acc_cacc = acc_gn = 0;
+      acc_n = acc_cn = 0;
+      window_start = std::chrono::steady_clock::now();
+    }
+    if (!val_picks.empty() && (step % train.validate_every == 0 || step == train.steps)) {
+      const nlohmann::json v = validate();
+      log_to(log, LogLevel::kInfo, "train-vae: validation at step " + std::to_string(step) + ": " + v.dump());
+      if (v.contains("loss") && v["loss"].get<double>() < best_val) {
+        best_val = v["loss"].get<double>();
+        save(best_dir, false);
+      }
+    }
+    if (step % train.checkpoint_every == 0 || step == train.steps) save(last_dir, true);
+    if (progress) {
+      char item[64];
+      std::snprintf(item, sizeof(item), "loss %.4f", loss_value);
+      progress(Progress{"train-" + stage, step, train.steps, item});
+    }
+  }
+  if (step % train.checkpoint_every != 0 && step != train.steps) save(last_dir, true);
+
+  VaeTrainResult result;
+  result.step = step;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  result.last_validation = last_validation;
+  result.checkpoint = last_dir;
+  return result;
+}
+
+}  // namespace momu

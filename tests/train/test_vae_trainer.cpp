@@ -1,0 +1,225 @@
+// BiCoR-VAE training: both stages on a synthetic prepared folder, exact resume, config checks,
+// the inference bundle, and the train-vae / inspect / encode / decode command lines.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/data/prepared_clip.h"
+#include "momu/io/json_file.h"
+#include "momu/io/motion_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/train/metrics_log.h"
+#include "momu/train/vae_trainer.h"
+#include "test_util.h"
+#include "train/synthetic_dataset.h"
+
+namespace momu {
+namespace {
+
+namespace fs = std::filesystem;
+
+VaeRunConfig tiny_config() {
+  return load_vae_run_config(test::source_dir() / "configs" / "vae_tiny.json");
+}
+
+VaeTrainOptions options(const fs::path& data, const fs::path& out, const std::string& stage) {
+  VaeTrainOptions o;
+  o.stage = stage;
+  o.data_dir = data;
+  o.out_dir = out;
+  o.config = tiny_config();
+  return o;
+}
+
+void expect_same_tensors(const fs::path& a, const fs::path& b) {
+  auto fa = load_safetensors(a), fb = load_safetensors(b);
+  ASSERT_EQ(fa.tensors.size(), fb.tensors.size());
+  for (const auto& [name, t] : fa.tensors) {
+    ASSERT_TRUE(fb.tensors.count(name)) << name;
+    EXPECT_TRUE(torch::equal(t, fb.tensors.at(name))) << name;
+  }
+}
+
+// Training records without the timing fields (which differ between runs).
+std::vector<nlohmann::json> stable_metrics(const fs::path& path) {
+  std::vector<nlohmann::json> out;
+  for (auto j : read_metrics(path)) {
+    j.erase("samples_per_s");
+    j.erase("seconds_per_step");
+    out.push_back(j);
+  }
+  return out;
+}
+
+TEST(VaeTrainer, MusicStageWritesCheckpointsAndMetrics) {
+  test::TempDir tmp;
+  test::write_synthetic_prepared(tmp.path() / "data");
+  auto r = train_vae(options(tmp.path() / "data", tmp.path() / "run", "music"));
+  EXPECT_EQ(r.step, 4);
+  for (const char* f : {"last/config.json", "last/model.safetensors", "last/trainer/optimizer.pt",
+                        "last/trainer/weights.safetensors", "last/trainer/state.json",
+                        "best/model.safetensors", "metrics.jsonl"}) {
+    EXPECT_TRUE(fs::exists(tmp.path() / "run" / f)) << f;
+  }
+  auto metrics = read_metrics(tmp.path() / "run" / "metrics.jsonl");
+  ASSERT_EQ(metrics.size(), 3u);  // train at 2 and 4, validation at 4
+  EXPECT_EQ(metrics[0]["split"], "train");
+  for (const char* k : {"loss", "rec", "kl", "lr", "grad_norm", "samples_per_s"}) {
+    EXPECT_TRUE(metrics[0].contains(k)) << k;
+  }
+  EXPECT_EQ(metrics[2]["split"], "validation");
+  EXPECT_TRUE(metrics[2].contains("logmel_l1"));
+  BicorVae vae = BicorVae::load(tmp.path() / "run" / "last");
+  EXPECT_FALSE(vae.has_motion());
+  EXPECT_THROW(vae.motion(), ConfigError);
+  auto z = vae.encode_music(torch::randn({80, 101}) - 2.0);
+  EXPECT_EQ(z.sizes(), (std::vector<int64_t>{8, 51}));
+  EXPECT_EQ(vae.decode_music(z).sizes(), (std::vector<int64_t>{80, 102}));
+}
+
+TEST(VaeTrainer, ResumeContinuesExactly) {
+  test::TempDir tmp;
+  test::write_synthetic_prepared(tmp.path() / "data");
+  train_vae(options(tmp.path() / "data", tmp.path() / "straight", "music"));
+  auto o = options(tmp.path() / "data", tmp.path() / "split", "music");
+  o.stop_after_steps = 2;
+  EXPECT_EQ(train_vae(o).step, 2);
+  o.stop_after_steps = -1;
+  o.resume = true;
+  EXPECT_EQ(train_vae(o).step, 4);
+  expect_same_tensors(tmp.path() / "straight" / "last" / "model.safetensors",
+                      tmp.path() / "split" / "last" / "model.safetensors");
+  expect_same_tensors(tmp.path() / "straight" / "last" / "trainer" / "weights.safetensors",
+                      tmp.path() / "split" / "last" / "trainer" / "weights.safetensors");
+  EXPECT_EQ(stable_metrics(tmp.path() / "straight" / "metrics.jsonl"),
+            stable_metrics(tmp.path() / "split" / "metrics.jsonl"));
+}
+
+TEST(VaeTrainer, ResumeWithAnotherConfigIsAConfigError) {
+  test::TempDir tmp;
+  test::write_synthetic_prepared(tmp.path() / "data");
+  auto o = options(tmp.path() / "data", tmp.path() / "run", "music");
+  o.stop_after_steps = 2;
+  train_vae(o);
+  o.resume = true;
+  o.config.music_vae.base_channels = 32;
+  EXPECT_THROW(train_vae(o), ConfigError);
+  o.config = tiny_config();
+  o.config.music_train.steps = 6;  // a longer schedule is allowed
+  o.stop_after_steps = -1;
+  EXPECT_EQ(train_vae(o).step, 6);
+  o.stage = "motion";  // the checkpoint is a music-stage one
+  EXPECT_THROW(train_vae(o), ConfigError);
+}
+
+TEST(VaeTrainer, MotionStageAlignsLatentLengthsAndLogsTheContrastiveLoss) {
+  test::TempDir tmp;
+  test::write_synthetic_prepared(tmp.path() / "data");
+  train_vae(options(tmp.path() / "data", tmp.path() / "music", "music"));
+  auto o = options(tmp.path() / "data", tmp.path() / "motion", "motion");
+  EXPECT_THROW(train_vae(o), ConfigError);  // no --music-vae
+  o.music_checkpoint = tmp.path() / "music" / "last";
+  auto r = train_vae(o);
+  EXPECT_EQ(r.step, 4);
+  ASSERT_TRUE(r.last_validation.is_object());
+  for (const char* k : {"mpjpe_cm", "contrastive", "retrieval_top1", "retrieval_top5",
+                        "retrieval_chance_top1"}) {
+    EXPECT_TRUE(r.last_validation.contains(k)) << k;
+  }
+  auto metrics = read_metrics(tmp.path() / "motion" / "metrics.jsonl");
+  EXPECT_TRUE(metrics[0].contains("contrastive"));
+  // The music VAE stayed frozen: its weights are the music checkpoint's.
+  auto music = load_safetensors(tmp.path() / "music" / "last" / "model.safetensors");
+  auto both = load_safetensors(tmp.path() / "motion" / "last" / "model.safetensors");
+  for (const auto& [name, t] : music.tensors) {
+    EXPECT_TRUE(torch::equal(t, both.tensors.at(name))) << name;
+  }
+  BicorVae vae = BicorVae::load(tmp.path() / "motion" / "last");
+  ASSERT_TRUE(vae.has_motion());
+  {
+    auto data = PreparedDataset::open(tmp.path() / "data");
+    auto clip = data.load("synthetic_5");
+    auto za = vae.encode_music(clip.mel);
+    auto zm = vae.encode_motion_joints(clip.motion);
+    EXPECT_EQ(za.sizes(), zm.sizes());
+    Motion back = vae.decode_motion(zm, clip.motion[0][0]);
+    EXPECT_EQ(back.num_frames(), clip.num_frames());
+    EXPECT_EQ(back.skeleton.name, "dwm23");
+  }
+}
+
+TEST(VaeTrainer, BadConfigsAreRejected) {
+  VaeRunConfig c = tiny_config();
+  c.music_train.lambda_c = 0.5;
+  EXPECT_THROW(c.validate(), ConfigError);
+  c = tiny_config();
+  c.motion_vae.latent_channels = 4;
+  EXPECT_THROW(c.validate(), ConfigError);
+  c = tiny_config();
+  c.motion_train.segment_frames = 63;
+  EXPECT_THROW(c.validate(), ConfigError);
+  c = tiny_config();
+  c.music_train.checkpoint_every = 3;  // not a multiple of log_every
+  EXPECT_THROW(c.validate(), ConfigError);
+  nlohmann::json j = tiny_config();
+  j["music_train"]["stpes"] = 3;
+  EXPECT_THROW(j.get<VaeRunConfig>(), ConfigError);
+}
+
+TEST(VaeCli, TrainInspectEncodeDecode) {
+  test::TempDir tmp;
+  test::write_synthetic_prepared(tmp.path() / "data");
+  const std::string data = (tmp.path() / "data").string();
+  const std::string cfg = (test::source_dir() / "configs" / "vae_tiny.json").string();
+  auto r = test::run_momu("train-vae -q --stage motion --data " + data + " --config " + cfg +
+                          " --out " + (tmp.path() / "m").string());
+  EXPECT_EQ(r.exit_code, 5) << r.err;  // ConfigError: no --music-vae
+  EXPECT_NE(r.err.find("--music-vae"), std::string::npos) << r.err;
+  r = test::run_momu("train-vae -q --stage music --data " + data + " --config " + cfg + " --out " +
+                     (tmp.path() / "a").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = test::run_momu("train-vae -q --stage motion --data " + data + " --config " + cfg +
+                     " --music-vae " + (tmp.path() / "a" / "last").string() + " --out " +
+                     (tmp.path() / "m").string() + " --lambda-c 0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto cfg_json = read_json_file(tmp.path() / "m" / "last" / "config.json");
+  EXPECT_EQ(cfg_json["train"]["lambda_c"].get<double>(), 0.0);
+  const std::string ck = (tmp.path() / "m" / "last").string();
+  r = test::run_momu("inspect --json " + ck);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto info = nlohmann::json::parse(r.out);
+  EXPECT_GT(info["parameters_by_module"]["music"].get<int64_t>(), 0);
+  EXPECT_GT(info["parameters_by_module"]["motion"].get<int64_t>(), 0);
+  r = test::run_momu("inspect " + (tmp.path() / "nothing").string());
+  EXPECT_EQ(r.exit_code, 3);
+  // Motion round trip through latents (npy in, bvh out).
+  auto clip = PreparedDataset::open(tmp.path() / "data").load("synthetic_4");
+  test::TempDir io;
+  const fs::path npy = io.path() / "dance.npy";
+  {
+    Motion m;
+    m.joints = clip.motion;
+    m.fps = 62.5;
+    m.skeleton = clip.skeleton;
+    save_motion(npy, m);
+  }
+  const std::string lat = (io.path() / "dance.latent.safetensors").string();
+  r = test::run_momu("encode -q --vae " + ck + " --motion " + npy.string() +
+                     " --fps 62.5 --skeleton dwm23 --out " + lat);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto enc = nlohmann::json::parse(r.out);
+  EXPECT_EQ(enc["latent_shape"][1].get<int64_t>(), clip.num_frames() / 2);
+  r = test::run_momu("decode -q --vae " + ck + " --latents " + lat + " --out " +
+                     (io.path() / "back.json").string() + " --fps 25");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["duration_s"].get<double>(), clip.duration_s(), 0.05);
+  // A music latent given to a motion output, and a corrupt latent file.
+  r = test::run_momu("decode -q --vae " + ck + " --latents " + npy.string() + " --out x.json");
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+}
+
+}  // namespace
+}  // namespace momu

@@ -1,0 +1,125 @@
+// momu render: a stick-figure video of a motion with its music.
+#include <filesystem>
+#include <memory>
+#include <optional>
+
+#include "cli_common.h"
+#include "momu/core/error.h"
+#include "momu/io/json_file.h"
+#include "momu/io/motion_file.h"
+#include "momu/render/stick_figure.h"
+
+namespace momu::cli {
+
+namespace {
+
+// A Dance with Melody dance folder starts in its music at config.json's start_position (25 fps).
+std::optional<double> dance_with_melody_music_start(const std::filesystem::path& motion) {
+  const auto config = motion / "config.json";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(motion, ec) || !std::filesystem::is_regular_file(config, ec)) {
+    return std::nullopt;
+  }
+  const auto j = read_json_file(config);
+  if (!j.is_object() || !j.contains("start_position") || !j["start_position"].is_number()) {
+    throw FormatError(config.string() + ": expected a number \"start_position\"");
+  }
+  return j["start_position"].get<double>() / 25.0;
+}
+
+}  // namespace
+
+void add_render_command(CLI::App& app, CliContext& ctx) {
+  struct Args {
+    std::string motion, music, out;
+    double fps = 0.0;
+    std::string skeleton;
+    RenderConfig config;
+    double music_start_s = 0.0;
+    std::string projection = "perspective";
+    bool follow = false;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("render", "draw a stick-figure video of a motion, with its music");
+  cmd->add_option("--motion", args->motion,
+                  "motion: .json (momu or Dance with Melody), .npy, .bvh or a Dance with Melody "
+                  "folder")
+      ->required();
+  cmd->add_option("--music", args->music, "music muxed in (any format ffmpeg reads; optional)");
+  cmd->add_option("--out", args->out, "video to write: .mp4 (also .mov, .mkv)")->required();
+  cmd->add_option("--fps", args->fps,
+                  "frame rate of an .npy motion (default 25); overrides the rate of other inputs")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--skeleton", args->skeleton,
+                  "skeleton: how to read an .npy (default: guessed from its shape); for other "
+                  "inputs, keep that skeleton's joints by name");
+  auto* music_start =
+      cmd->add_option("--music-start", args->music_start_s,
+                      "music time (s) of the motion's first frame (default 0; a Dance with Melody "
+                      "folder: its start_position / 25)")
+          ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--width", args->config.width, "video width in pixels (even; default 640)");
+  cmd->add_option("--height", args->config.height, "video height in pixels (even; default 480)");
+  cmd->add_option("--video-fps", args->config.fps,
+                  "video frame rate (default: the motion's, at most 30; the motion is resampled)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--azimuth", args->config.azimuth_deg,
+                  "camera turn around the up axis in degrees (default 0: from the front, +z for "
+                  "y-up data)");
+  cmd->add_option("--elevation", args->config.elevation_deg,
+                  "camera height in degrees, looking down (default 15)");
+  cmd->add_option("--projection", args->projection, "perspective (default) or orthographic")
+      ->check(CLI::IsMember({"perspective", "orthographic"}));
+  cmd->add_flag("--follow", args->follow,
+                "follow the dancer's smoothed path at a fixed scale instead of framing the whole "
+                "clip (for dances that travel far)");
+  cmd->footer(
+      "Writes an H.264 video (yuv420p, AAC music) exactly as long as the motion: longer music is "
+      "cut,\nshorter music padded with silence. 3D motions get a floor grid at the lowest foot; "
+      "the camera is\nfixed for the whole clip. Needs the ffmpeg program (scripts/setup.sh).\n\n"
+      "Examples:\n"
+      "  momu render --motion ../shared/data/dance-with-melody/DANCE_C_2 \\\n"
+      "      --music ../shared/data/dance-with-melody/DANCE_C_2/audio.mp3 --out c2.mp4\n"
+      "  momu render --motion dance.npy --fps 60 --skeleton coco17_3d --music song.wav "
+      "--out preview.mp4\n"
+      "  momu render --motion pose2d.npy --skeleton coco17 --out keypoints.mp4 --video-fps 25");
+  cmd->callback([&ctx, args, music_start] {
+    ctx.apply_runtime();
+    MotionLoadOptions load;
+    load.fps = args->fps;
+    load.skeleton = args->skeleton;
+    Motion motion = load_motion(args->motion, load);
+    if (args->fps > 0) motion.fps = args->fps;
+
+    RenderConfig config = args->config;
+    config.projection =
+        args->projection == "orthographic" ? Projection::kOrthographic : Projection::kPerspective;
+    config.framing = args->follow ? Framing::kFollow : Framing::kClip;
+    std::optional<std::filesystem::path> music;
+    if (!args->music.empty()) {
+      music = args->music;
+      if (music_start->count() > 0) {
+        config.audio_offset_s = args->music_start_s;
+      } else if (auto start = dance_with_melody_music_start(args->motion)) {
+        config.audio_offset_s = *start;
+        log_to(ctx.log_sink(), LogLevel::kInfo,
+               "render: the dance starts " + std::to_string(*start) +
+                   " s into its music (config.json start_position / 25)");
+      }
+    }
+    const RenderSummary s =
+        render_video(motion, args->out, config, music, ctx.progress_bar("render"));
+    print_json({{"motion", args->motion},
+                {"music", args->music.empty() ? nlohmann::json() : nlohmann::json(args->music)},
+                {"out", args->out},
+                {"frames", s.frames},
+                {"fps", s.fps},
+                {"duration_s", s.duration_s},
+                {"skeleton", motion.skeleton.name},
+                {"music_start_s", config.audio_offset_s},
+                {"seconds", s.seconds},
+                {"config", config}});
+  });
+}
+
+}  // namespace momu::cli
