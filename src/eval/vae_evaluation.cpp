@@ -62,6 +62,7 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
   std::vector<BeatPairScore> gl_orig_scores, gl_rec_scores, motion_orig_scores, motion_rec_scores;
   std::vector<double> blc_orig, blc_rec, bpc_orig, bpc_rec;
   std::vector<at::Tensor> win_a, win_m;
+  std::vector<double> within_top1, within_chance;  // retrieval among a clip's own windows
   nlohmann::json clips = nlohmann::json::array();
   int audio_written = 0;
   int64_t done = 0;
@@ -178,6 +179,7 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
       if (clip.usable_for_rhythm) {
         const int k = vae.spec().time_compression();
         const int64_t seg = options.segment_frames;
+        const size_t first_window = win_a.size();
         for (int64_t s = 0; s + seg <= f; s += seg) {
           auto mel_seg = vae.normalize_mel(clip.mel.narrow(1, s, seg)).unsqueeze(0).to(vae.device());
           auto mot_seg = vae.motion_features(joints.narrow(0, s, seg)).unsqueeze(0).to(vae.device());
@@ -187,6 +189,14 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
                                          za.size(2), k, vae.spec().contrastive);
           win_a.push_back(pool_windows(za, w, vae.spec().contrastive.window).cpu());
           win_m.push_back(pool_windows(zmm, w, vae.spec().contrastive.window).cpu());
+        }
+        if (win_a.size() > first_window) {
+          std::vector<at::Tensor> ca(win_a.begin() + first_window, win_a.end());
+          std::vector<at::Tensor> cm(win_m.begin() + first_window, win_m.end());
+          const RetrievalScores r = window_retrieval(torch::cat(ca), torch::cat(cm));
+          within_top1.push_back(r.top1);
+          within_chance.push_back(r.chance_top1);
+          cj["retrieval_within_clip_top1"] = r.top1;
         }
       }
     }
@@ -218,6 +228,8 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
                              {"top5", r.top5},
                              {"chance_top1", r.chance_top1},
                              {"chance_top5", r.chance_top5},
+                             {"within_clip_top1", mean_of(within_top1)},
+                             {"within_clip_chance_top1", mean_of(within_chance)},
                              {"segment_frames", options.segment_frames},
                              {"window_latent_frames", vae.spec().contrastive.window},
                              {"windows_per_segment", vae.spec().contrastive.windows_per_clip}};

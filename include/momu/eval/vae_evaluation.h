@@ -9,7 +9,9 @@
 //           music's onsets, LORIS variant) and BLC / BPC of the reconstruction next to the
 //           original's.
 //   alignment: motion-to-music window retrieval (top-1, top-5, chance) over the windows of the
-//           split: segments of segment_frames, windows_per_clip windows chosen by Q per segment.
+//           split: segments of segment_frames, windows_per_clip windows chosen by Q per segment;
+//           also within each clip (the window among that clip's own windows only), which asks
+//           for alignment in time rather than recognising the song.
 #pragma once
 
 #include <filesystem>
