@@ -76,7 +76,9 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
   cmd->footer(
       "Writes an H.264 video (yuv420p, AAC music) exactly as long as the motion: longer music is "
       "cut,\nshorter music padded with silence. 3D motions get a floor grid at the lowest foot; "
-      "the camera is\nfixed for the whole clip. Needs the ffmpeg program (scripts/setup.sh).\n\n"
+      "the camera is\n"
+      "fixed for the whole clip (--follow: it follows the dancer). Needs the ffmpeg program\n"
+      "(scripts/setup.sh).\n\n"
       "Examples:\n"
       "  momu render --motion ../shared/data/dance-with-melody/DANCE_C_2 \\\n"
       "      --music ../shared/data/dance-with-melody/DANCE_C_2/audio.mp3 --out c2.mp4\n"

@@ -104,6 +104,9 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
     throw IoError("cannot start '" + program_ + "': " + errno_text(err));
   }
   stdin_fd_ = fds[1];
+  // Best effort: a 1 MiB pipe moves a 640x480 frame in two wake-ups of the child instead of 19
+  // (the 64 KiB default); the copies and context switches dominate the cost of a preview.
+  ::fcntl(stdin_fd_, F_SETPIPE_SZ, 1 << 20);
 }
 
 ChildProcess::~ChildProcess() {

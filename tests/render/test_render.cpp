@@ -185,15 +185,23 @@ TEST(StickFigure, BonesAreDrawnWhereTheyProjectAndBackgroundElsewhere) {
 }
 
 TEST(StickFigure, FloorGridIsDrawnBelowThe3dFigure) {
-  RenderConfig c;
-  c.elevation_deg = 25.0;
-  StickFigureRenderer r(tpose_motion(3, 25.0), c);
-  const RgbImage img = r.render(0);
-  int floor_pixels = 0;
-  for (int y = 0; y < img.height; ++y) {
-    for (int x = 0; x < img.width; ++x) floor_pixels += img.at(x, y) == c.floor;
-  }
-  EXPECT_GT(floor_pixels, 200);
+  // Seen from above, the grid in front of the figure lies below its feet in the picture.
+  auto pixels_below_feet = [](bool floor) {
+    RenderConfig c;
+    c.elevation_deg = 25.0;
+    c.draw_floor = floor;
+    c.draw_time = false;
+    StickFigureRenderer r(tpose_motion(3, 25.0), c);
+    const RgbImage img = r.render(0);
+    const int below = static_cast<int>(std::max(r.project(0, 5)[1], r.project(0, 6)[1])) + 8;
+    int n = 0;
+    for (int y = below; y < img.height; ++y) {
+      for (int x = 0; x < img.width; ++x) n += img.at(x, y) != c.background;
+    }
+    return n;
+  };
+  EXPECT_GT(pixels_below_feet(true), 300);
+  EXPECT_EQ(pixels_below_feet(false), 0);
 }
 
 TEST(StickFigure, CameraKeepsEveryJointInsideTheFrame) {
@@ -262,7 +270,8 @@ TEST(StickFigure, KeypointsAreDrawnInImageCoordinatesWithoutDropouts) {
   expect_all_inside(r, m.skeleton.num_points(), "coco17");
   const auto nose = r.project(0, 0), ankle = r.project(0, 15);
   EXPECT_LT(nose[1], ankle[1]);
-  EXPECT_NEAR(ankle[1] - nose[1], 480 * (1 - 2 * c.margin), 1.0);  // the dropout is not framed
+  // Eyes (y 95) to ankles (y 400) fill the usable height: the dropout at (0, 0) is not framed.
+  EXPECT_NEAR(ankle[1] - r.project(0, 1)[1], 480 * (1 - 2 * c.margin), 1.0);
   // The figure's left (image right, x 525) stays on the picture's right.
   EXPECT_GT(r.project(0, 15)[0], r.project(0, 16)[0]);
   const RgbImage img = r.render(1);
