@@ -11,24 +11,6 @@
 
 namespace momu::cli {
 
-namespace {
-const char* dtype_name(const at::Tensor& t) {
-  switch (t.scalar_type()) {
-    case at::kFloat: return "F32";
-    case at::kDouble: return "F64";
-    case at::kHalf: return "F16";
-    case at::kBFloat16: return "BF16";
-    case at::kLong: return "I64";
-    case at::kInt: return "I32";
-    case at::kShort: return "I16";
-    case at::kChar: return "I8";
-    case at::kByte: return "U8";
-    case at::kBool: return "BOOL";
-    default: return "?";
-  }
-}
-}  // namespace
-
 void add_inspect_command(CLI::App& app, CliContext& ctx) {
   struct Args {
     std::string path;
@@ -62,7 +44,9 @@ void add_inspect_command(CLI::App& app, CliContext& ctx) {
       const std::string group = name.substr(0, name.find('.'));
       groups[group] += t.numel();
       total += t.numel();
-      tensors.push_back({{"name", name}, {"dtype", dtype_name(t)}, {"shape", t.sizes().vec()}});
+      tensors.push_back({{"name", name},
+                         {"dtype", safetensors_dtype_name(t.scalar_type())},
+                         {"shape", t.sizes().vec()}});
     }
     nlohmann::json out{{"path", p.string()},
                        {"weights", weights.string()},

@@ -30,12 +30,6 @@ const DtypeName kDtypes[] = {
     {torch::kInt16, "I16"},    {torch::kInt8, "I8"},     {torch::kUInt8, "U8"},
     {torch::kBool, "BOOL"}};
 
-const char* dtype_name(at::ScalarType t) {
-  for (const auto& d : kDtypes) {
-    if (d.type == t) return d.name;
-  }
-  throw ShapeError(std::string("safetensors: unsupported dtype ") + c10::toString(t));
-}
 
 bool dtype_from_name(const std::string& name, at::ScalarType& out) {
   for (const auto& d : kDtypes) {
@@ -49,6 +43,13 @@ bool dtype_from_name(const std::string& name, at::ScalarType& out) {
 
 }  // namespace
 
+const char* safetensors_dtype_name(at::ScalarType type) {
+  for (const auto& d : kDtypes) {
+    if (d.type == type) return d.name;
+  }
+  throw ShapeError(std::string("safetensors: unsupported dtype ") + c10::toString(type));
+}
+
 void save_safetensors(const fs::path& path, const std::map<std::string, at::Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   std::vector<std::pair<std::string, at::Tensor>> items;
@@ -60,7 +61,7 @@ void save_safetensors(const fs::path& path, const std::map<std::string, at::Tens
     if (!tensor.defined()) throw ShapeError("safetensors: tensor '" + name + "' is undefined");
     auto t = tensor.detach().to(torch::kCPU).contiguous();
     const uint64_t bytes = static_cast<uint64_t>(t.numel()) * t.element_size();
-    header[name] = {{"dtype", dtype_name(t.scalar_type())},
+    header[name] = {{"dtype", safetensors_dtype_name(t.scalar_type())},
                     {"shape", t.sizes().vec()},
                     {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;

@@ -81,6 +81,7 @@ at::Tensor kl_mean(const VaePosterior& p) {
 
 struct StepLosses {
   at::Tensor total, rec, kl, contrastive;
+  at::Tensor reconstruction;  // decoder output [B, C, S]
   double contrastive_accuracy = std::nan("");
 };
 
@@ -95,6 +96,7 @@ StepLosses forward_losses(ConvVae& model, ConvVae* music, const Batch& batch, co
   auto post = model->encode(x);
   auto z = noise.defined() ? post.mean + (0.5 * post.logvar).exp() * noise : post.mean;
   auto rec = model->decode(z);
+  out.reconstruction = rec;
   out.rec = (rec - x).abs().mean();
   out.kl = kl_mean(post);
   out.total = out.rec + train.lambda_kl * out.kl;
@@ -361,8 +363,9 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
       kl += l.kl.item<double>() * w;
       // Reconstruction error in the data's units: log10 mel for music, cm of root-relative
       // joint position for motion (mean per-joint position error, root excluded).
-      auto x = motion_stage ? b.motion : b.mel;
-      auto r = ema_model->decode(ema_model->encode(x).mean);
+      // Validation decodes the posterior mean, so forward_losses' reconstruction is the one.
+      const auto& x = motion_stage ? b.motion : b.mel;
+      const auto& r = l.reconstruction;
       if (motion_stage) {
         const int jd = spec.motion_stats.num_joints * spec.motion_stats.dim;
         auto std = spec.motion_stats.stddev.narrow(0, 0, jd).to(device, torch::kFloat32).view({1, jd, 1});

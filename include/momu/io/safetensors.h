@@ -26,4 +26,7 @@ void save_safetensors(const std::filesystem::path& path,
 // ranges inside the file and not overlapping). Throws IoError / FormatError naming the file.
 SafetensorsFile load_safetensors(const std::filesystem::path& path);
 
+// The safetensors name of a dtype ("F32", "I64", ...). Throws ShapeError for an unsupported one.
+const char* safetensors_dtype_name(at::ScalarType type);
+
 }  // namespace momu
