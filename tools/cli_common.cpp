@@ -1,5 +1,8 @@
 #include "cli_common.h"
 
+#include "momu/core/error.h"
+#include "momu/model/sampler.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -10,6 +13,35 @@
 #include "momu/core/runtime.h"
 
 namespace momu::cli {
+
+void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {
+  cmd->add_option("--sampler", a.sampler, "ddim (default) or ddpm (all T steps)")
+      ->check(CLI::IsMember({"ddim", "ddpm"}));
+  cmd->add_option("--steps", a.steps, "DDIM steps (default: the model's, 50)");
+  cmd->add_option("--eta", a.eta, "DDIM stochasticity in [0, 1] (default 0)");
+  cmd->add_option("--guidance", a.guidance, "classifier-free guidance scale (default: the model's, 3)");
+  cmd->add_option("--tc", a.tc, "joint: cross-guidance from tc * T down (fraction, default 0.5)");
+  cmd->add_option("--seed", a.seed, "random seed (default 0)")->check(CLI::NonNegativeNumber);
+  cmd->add_option("--window", a.window, "latent frames per denoiser window (long outputs)");
+  cmd->add_option("--overlap", a.overlap, "latent frames shared by neighbouring windows");
+}
+
+void apply_sampler_args(const SamplerArgs& a, int64_t max_steps, SamplerConfig& c) {
+  if (!a.sampler.empty()) c.sampler = a.sampler;
+  if (a.steps != -1) c.steps = a.steps;
+  if (a.eta >= 0.0) c.eta = a.eta;
+  if (a.guidance >= 0.0) c.guidance = a.guidance;
+  if (a.tc >= 0.0) c.tc = a.tc;
+  if (a.seed >= 0) c.seed = static_cast<uint64_t>(a.seed);
+  if (a.window != -1) c.window = a.window;
+  if (a.overlap != -1) c.overlap = a.overlap;
+  c.validate();
+  if (c.sampler == "ddim" && c.steps > max_steps) {
+    throw ConfigError("--steps " + std::to_string(c.steps) + " exceeds the model's " +
+                      std::to_string(max_steps) + " diffusion timesteps");
+  }
+}
+
 
 LogSink CliContext::log_sink() const {
   const bool q = quiet;

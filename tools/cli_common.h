@@ -7,6 +7,10 @@
 
 #include "momu/core/log.h"
 
+namespace momu {
+struct SamplerConfig;
+}
+
 namespace momu::cli {
 
 // Options every verb shares, filled by the top-level parser before a verb's callback runs.
@@ -20,6 +24,17 @@ struct CliContext {
   ProgressCallback progress_bar(const std::string& label) const;  // draws on stderr
   void apply_runtime() const;                            // threads + device validation
 };
+
+// Sampler overrides shared by `generate` and `eval-generate` (unset: the model's defaults).
+struct SamplerArgs {
+  std::string sampler;
+  int steps = -1, window = -1, overlap = -1;
+  double guidance = -1.0, tc = -1.0, eta = -1.0;
+  int64_t seed = -1;
+};
+void add_sampler_options(CLI::App* cmd, SamplerArgs& args);
+// Applies the overrides and validates (ConfigError). max_steps: T of the model's schedule.
+void apply_sampler_args(const SamplerArgs& args, int64_t max_steps, SamplerConfig& config);
 
 // Prints a JSON value on one line to stdout.
 void print_json(const nlohmann::json& j);
@@ -37,5 +52,9 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx);
 void add_inspect_command(CLI::App& app, CliContext& ctx);
 void add_codec_commands(CLI::App& app, CliContext& ctx);
 void add_eval_vae_command(CLI::App& app, CliContext& ctx);
+void add_train_diffusion_command(CLI::App& app, CliContext& ctx);
+void add_generate_command(CLI::App& app, CliContext& ctx);
+void add_eval_generate_command(CLI::App& app, CliContext& ctx);
+void add_bench_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace momu::cli

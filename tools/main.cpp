@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
   cli::add_inspect_command(app, ctx);
   cli::add_codec_commands(app, ctx);
   cli::add_eval_vae_command(app, ctx);
+  cli::add_train_diffusion_command(app, ctx);
+  cli::add_generate_command(app, ctx);
+  cli::add_eval_generate_command(app, ctx);
+  cli::add_bench_command(app, ctx);
 
   try {
     app.parse(argc, argv);

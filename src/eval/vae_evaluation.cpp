@@ -7,6 +7,7 @@
 #include "momu/audio/griffin_lim.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
+#include "report_helpers.h"
 #include "momu/eval/alignment_coherence.h"
 #include "momu/eval/beat_scores.h"
 #include "momu/io/audio_file.h"
@@ -16,31 +17,6 @@
 namespace momu {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-double mean_of(const std::vector<double>& v) {
-  if (v.empty()) return std::nan("");
-  double s = 0;
-  for (double x : v) s += x;
-  return s / static_cast<double>(v.size());
-}
-
-nlohmann::json summary_json(const std::vector<BeatPairScore>& pairs) {
-  if (pairs.empty()) return nullptr;
-  const BeatScoreSummary s = summarize_beat_scores(pairs, OnsetVariant::kLoris);
-  return {{"n", s.n}, {"bcs", 100 * s.bcs}, {"bhs", 100 * s.bhs}, {"f1", 100 * s.f1},
-          {"csd", 100 * s.csd}, {"hsd", 100 * s.hsd}};
-}
-
-std::vector<double> beat_times(const Motion& m) {
-  const MotionRhythm r = motion_rhythm(m);
-  std::vector<double> t;
-  for (int64_t f : r.beat_frames) t.push_back(static_cast<double>(f) / m.fps);
-  return t;
-}
-
-}  // namespace
 
 nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
                                   const VaeEvalOptions& options, const LogSink& log,
@@ -157,8 +133,8 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
         orig.skeleton = sk;
         Motion recm = rec;
         recm.joints = jr.contiguous();
-        BeatPairScore so = motion_music_beat_scores(beat_times(orig), orig.duration_s(), audio22, beat_config);
-        BeatPairScore sr = motion_music_beat_scores(beat_times(recm), recm.duration_s(), audio22, beat_config);
+        BeatPairScore so = motion_music_beat_scores(report::motion_beat_times(orig), orig.duration_s(), audio22, beat_config);
+        BeatPairScore sr = motion_music_beat_scores(report::motion_beat_times(recm), recm.duration_s(), audio22, beat_config);
         so.gen = name + " (original motion)";
         sr.gen = name + " (VAE motion)";
         so.gt = sr.gt = name;
@@ -187,8 +163,8 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
           auto zmm = vae.motion()->encode(mot_seg).mean;
           auto w = select_rhythm_windows(clip.q.narrow(0, s, seg).unsqueeze(0).to(vae.device()),
                                          za.size(2), k, vae.spec().contrastive);
-          win_a.push_back(pool_windows(za, w, vae.spec().contrastive.window).cpu());
-          win_m.push_back(pool_windows(zmm, w, vae.spec().contrastive.window).cpu());
+          win_a.push_back(window_features(za, w, vae.spec().contrastive).cpu());
+          win_m.push_back(window_features(zmm, w, vae.spec().contrastive).cpu());
         }
         if (win_a.size() > first_window) {
           std::vector<at::Tensor> ca(win_a.begin() + first_window, win_a.end());
@@ -205,21 +181,21 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
   }
 
   nlohmann::json report{{"split", options.split}, {"clips", names.size()}, {"per_clip", clips}};
-  report["music"] = {{"logmel_l1", mean_of(mel_l1)},
-                     {"mel_spectral_convergence", mean_of(mel_sc)},
+  report["music"] = {{"logmel_l1", report::mean_of(mel_l1)},
+                     {"mel_spectral_convergence", report::mean_of(mel_sc)},
                      {"griffin_lim_iterations", options.griffin_lim_iterations},
-                     {"beat_scores_griffin_lim_original_vs_real", summary_json(gl_orig_scores)},
-                     {"beat_scores_griffin_lim_vae_vs_real", summary_json(gl_rec_scores)}};
+                     {"beat_scores_griffin_lim_original_vs_real", report::beat_summary(gl_orig_scores)},
+                     {"beat_scores_griffin_lim_vae_vs_real", report::beat_summary(gl_rec_scores)}};
   if (with_motion) {
-    nlohmann::json m{{"mpjpe_cm", mean_of(mpjpe)},
-                     {"mpjpe_root_relative_cm", mean_of(mpjpe_rel)},
-                     {"bone_length_error_cm", mean_of(bone_err)},
-                     {"beat_scores_original_motion", summary_json(motion_orig_scores)},
-                     {"beat_scores_vae_motion", summary_json(motion_rec_scores)},
-                     {"blc_original", mean_of(blc_orig)},
-                     {"blc_vae", mean_of(blc_rec)},
-                     {"bpc_original", mean_of(bpc_orig)},
-                     {"bpc_vae", mean_of(bpc_rec)}};
+    nlohmann::json m{{"mpjpe_cm", report::mean_of(mpjpe)},
+                     {"mpjpe_root_relative_cm", report::mean_of(mpjpe_rel)},
+                     {"bone_length_error_cm", report::mean_of(bone_err)},
+                     {"beat_scores_original_motion", report::beat_summary(motion_orig_scores)},
+                     {"beat_scores_vae_motion", report::beat_summary(motion_rec_scores)},
+                     {"blc_original", report::mean_of(blc_orig)},
+                     {"blc_vae", report::mean_of(blc_rec)},
+                     {"bpc_original", report::mean_of(bpc_orig)},
+                     {"bpc_vae", report::mean_of(bpc_rec)}};
     report["motion"] = m;
     if (!win_a.empty()) {
       const RetrievalScores r = window_retrieval(torch::cat(win_a), torch::cat(win_m));
@@ -228,8 +204,8 @@ nlohmann::json evaluate_bicor_vae(BicorVae& vae, const PreparedDataset& data,
                              {"top5", r.top5},
                              {"chance_top1", r.chance_top1},
                              {"chance_top5", r.chance_top5},
-                             {"within_clip_top1", mean_of(within_top1)},
-                             {"within_clip_chance_top1", mean_of(within_chance)},
+                             {"within_clip_top1", report::mean_of(within_top1)},
+                             {"within_clip_chance_top1", report::mean_of(within_chance)},
                              {"segment_frames", options.segment_frames},
                              {"window_latent_frames", vae.spec().contrastive.window},
                              {"windows_per_segment", vae.spec().contrastive.windows_per_clip}};

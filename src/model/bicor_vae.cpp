@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 
@@ -110,6 +112,26 @@ BicorVae::BicorVae(const BicorVaeSpec& spec) : spec_(spec) {
   spec_.validate();
   music_ = ConvVae(spec_.music);
   if (spec_.motion) motion_ = ConvVae(*spec_.motion);
+}
+
+std::string bicor_vae_fingerprint(const fs::path& checkpoint_dir) {
+  const fs::path path = checkpoint_dir / "model.safetensors";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path.string() + ": cannot open");
+  uint64_t h = 0xcbf29ce484222325ULL;
+  std::vector<char> buf(1 << 20);
+  while (in) {
+    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    const std::streamsize n = in.gcount();
+    for (std::streamsize i = 0; i < n; ++i) {
+      h ^= static_cast<unsigned char>(buf[i]);
+      h *= 0x100000001b3ULL;
+    }
+  }
+  if (in.bad()) throw IoError(path.string() + ": read error");
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(h));
+  return hex;
 }
 
 BicorVae BicorVae::load(const fs::path& dir, const std::string& device) {

@@ -13,12 +13,18 @@ void ContrastiveConfig::validate() const {
   if (window < 1) throw ConfigError("contrastive config: window must be >= 1");
   if (windows_per_clip < 1) throw ConfigError("contrastive config: windows_per_clip must be >= 1");
   if (!(temperature > 0.0)) throw ConfigError("contrastive config: temperature must be > 0");
+  if (negatives != "all" && negatives != "segment") {
+    throw ConfigError("contrastive config: negatives must be \"all\" or \"segment\", got \"" +
+                      negatives + "\"");
+  }
 }
 
 void to_json(nlohmann::json& j, const ContrastiveConfig& c) {
   j = nlohmann::json{{"window", c.window},
                      {"windows_per_clip", c.windows_per_clip},
-                     {"temperature", c.temperature}};
+                     {"temperature", c.temperature},
+                     {"negatives", c.negatives},
+                     {"center", c.center}};
 }
 
 void from_json(const nlohmann::json& j, ContrastiveConfig& c) {
@@ -26,6 +32,8 @@ void from_json(const nlohmann::json& j, ContrastiveConfig& c) {
   f.get("window", c.window);
   f.get("windows_per_clip", c.windows_per_clip);
   f.get("temperature", c.temperature);
+  f.get("negatives", c.negatives);  // optional: checkpoints before these fields mean the defaults
+  f.get("center", c.center);
   f.finish();
   c.validate();
 }
@@ -69,8 +77,20 @@ at::Tensor pool_windows(const at::Tensor& z, const at::Tensor& windows, int wind
   return pooled.gather(2, idx).permute({0, 2, 1}).reshape({-1, z.size(1)});  // [B*K, d]
 }
 
+at::Tensor window_features(const at::Tensor& z, const at::Tensor& windows,
+                           const ContrastiveConfig& config) {
+  if (!z.defined() || z.dim() != 3) throw ShapeError("window_features: expected z [B, d, L]");
+  const at::Tensor src = config.center ? z - z.mean(2, /*keepdim=*/true) : z;
+  return pool_windows(src, windows, config.window);
+}
+
+at::Tensor contrastive_groups(int64_t segments, const ContrastiveConfig& config) {
+  if (config.negatives == "all") return {};
+  return torch::arange(segments, torch::kInt64).repeat_interleave(config.windows_per_clip);
+}
+
 ContrastiveLoss rhythm_contrastive_loss(const at::Tensor& c_a, const at::Tensor& c_m,
-                                        double temperature) {
+                                        double temperature, const at::Tensor& groups) {
   if (!c_a.defined() || !c_m.defined() || c_a.dim() != 2 || c_a.sizes() != c_m.sizes() ||
       c_a.size(0) < 1) {
     throw ShapeError("rhythm_contrastive_loss: expected two [N, d] tensors of the same shape");
@@ -81,6 +101,16 @@ ContrastiveLoss rhythm_contrastive_loss(const at::Tensor& c_a, const at::Tensor&
       c_m, torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-8));
   auto sim = torch::matmul(a, m.t());  // [N, N]
   auto logits = sim / temperature;
+  if (groups.defined()) {
+    if (groups.dim() != 1 || groups.size(0) != c_a.size(0)) {
+      throw ShapeError("rhythm_contrastive_loss: groups must be [N] with N = " +
+                       std::to_string(c_a.size(0)) + ", got " + c10::str(groups.sizes()));
+    }
+    auto g = groups.to(c_a.device());
+    auto other = g.unsqueeze(1).ne(g.unsqueeze(0));  // [N, N] true across groups
+    logits = logits.masked_fill(other, -1e9);
+    sim = sim.masked_fill(other, -2.0);  // below any cosine: never the best match
+  }
   auto target = torch::arange(c_a.size(0), torch::TensorOptions().dtype(torch::kInt64).device(
                                                c_a.device()));
   // Row i: music window i against every motion window; column j: motion window j against

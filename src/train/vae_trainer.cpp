@@ -19,6 +19,7 @@
 #include "momu/train/ema.h"
 #include "momu/train/metrics_log.h"
 #include "momu/train/optimizer_state.h"
+#include "momu/train/step_seed.h"
 
 namespace momu {
 
@@ -42,15 +43,6 @@ struct Batch {
   at::Tensor q;       // [R, S] of the rhythm-usable crops
   at::Tensor rhythm;  // [R] int64 indices into the batch of the rhythm-usable crops
 };
-
-uint64_t mix(uint64_t seed, uint64_t step, uint64_t stream) {
-  uint64_t x = seed * 0x9E3779B97F4A7C15ULL ^ (step + 0x632BE59BD9B4E019ULL) * 0xBF58476D1CE4E5B9ULL;
-  x ^= stream * 0x94D049BB133111EBULL;
-  x ^= x >> 31;
-  x *= 0xD6E8FEB86659FD93ULL;
-  x ^= x >> 32;
-  return x;
-}
 
 Batch make_batch(const std::vector<ClipData>& clips, const std::vector<std::pair<int, int64_t>>& picks,
                  int64_t segment, bool with_motion) {
@@ -108,9 +100,10 @@ StepLosses forward_losses(ConvVae& model, ConvVae* music, const Batch& batch, co
     }
     const int k = model->config().time_compression();
     auto windows = select_rhythm_windows(batch.q, za.size(2), k, contrastive);
-    auto c_a = pool_windows(za, windows, contrastive.window);
-    auto c_m = pool_windows(post.mean.index_select(0, batch.rhythm), windows, contrastive.window);
-    auto closs = rhythm_contrastive_loss(c_a, c_m, contrastive.temperature);
+    auto c_a = window_features(za, windows, contrastive);
+    auto c_m = window_features(post.mean.index_select(0, batch.rhythm), windows, contrastive);
+    auto closs = rhythm_contrastive_loss(c_a, c_m, contrastive.temperature,
+                                         contrastive_groups(windows.size(0), contrastive));
     out.contrastive = closs.loss;
     out.contrastive_accuracy = closs.accuracy;
     if (train.lambda_c > 0.0) out.total = out.total + train.lambda_c * closs.loss;
@@ -209,6 +202,9 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
                         ": its music VAE differs from the config's music_vae");
     }
     music_weights = load_safetensors(options.music_checkpoint / "model.safetensors");
+    // The contrastive loss belongs to this stage: the run config decides it, not the music
+    // checkpoint (whose stage never used it).
+    spec.contrastive = run.contrastive;
   } else {
     spec.music = run.music_vae;
     spec.logmel = logmel;
@@ -393,7 +389,10 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
     }
     if (nc > 0) {
       auto a = torch::cat(all_a), m = torch::cat(all_m);
-      const auto full = rhythm_contrastive_loss(a, m, spec.contrastive.temperature);
+      // Over every validation window at once (segment negatives: every segment's own windows).
+      const auto full = rhythm_contrastive_loss(
+          a, m, spec.contrastive.temperature,
+          contrastive_groups(a.size(0) / spec.contrastive.windows_per_clip, spec.contrastive));
       const RetrievalScores r = window_retrieval(a, m);
       rec_json["contrastive"] = closs / nc;
       rec_json["contrastive_all_windows"] = full.loss.item<double>();
@@ -443,7 +442,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   while (step < train.steps) {
     if (options.stop_after_steps >= 0 && step - first_step >= options.stop_after_steps) break;
     model->train();
-    std::mt19937_64 rng(mix(train.seed, static_cast<uint64_t>(step), 1));
+    std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
     std::vector<std::pair<int, int64_t>> picks;
     for (int b = 0; b < train.batch_size; ++b) {
       const int ci = usable[pick_clip(rng)];
@@ -451,7 +450,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
       picks.emplace_back(ci, start(rng));
     }
     Batch batch = make_batch(train_clips, picks, segment, motion_stage);
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(mix(train.seed, static_cast<uint64_t>(step), 2));
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
     auto noise = at::randn({train.batch_size, d, segment / k}, gen, torch::kFloat32).to(device);
 
     for (auto& group : optimizer.param_groups()) {

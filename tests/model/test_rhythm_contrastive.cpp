@@ -62,6 +62,39 @@ TEST(RhythmContrastive, LossMatchesTheFormulaOnFixedInputs) {
   EXPECT_THROW(rhythm_contrastive_loss(a, m.narrow(0, 0, 2), tau), ShapeError);
 }
 
+TEST(RhythmContrastive, SegmentNegativesEqualTheLossOfEachSegmentAlone) {
+  torch::manual_seed(3);
+  auto a = torch::randn({6, 4}, torch::kFloat64);
+  auto m = torch::randn({6, 4}, torch::kFloat64);
+  ContrastiveConfig c;
+  c.windows_per_clip = 3;
+  c.negatives = "segment";
+  auto groups = contrastive_groups(2, c);
+  ASSERT_EQ(groups.sizes(), (std::vector<int64_t>{6}));
+  const double masked = rhythm_contrastive_loss(a, m, 0.2, groups).loss.item<double>();
+  const double first = rhythm_contrastive_loss(a.narrow(0, 0, 3), m.narrow(0, 0, 3), 0.2).loss.item<double>();
+  const double second = rhythm_contrastive_loss(a.narrow(0, 3, 3), m.narrow(0, 3, 3), 0.2).loss.item<double>();
+  EXPECT_NEAR(masked, 0.5 * (first + second), 1e-9);
+  c.negatives = "all";
+  EXPECT_FALSE(contrastive_groups(2, c).defined());
+  EXPECT_THROW(rhythm_contrastive_loss(a, m, 0.2, groups.narrow(0, 0, 5)), ShapeError);
+  c.negatives = "songs";
+  EXPECT_THROW(c.validate(), ConfigError);
+}
+
+TEST(RhythmWindows, CentringRemovesWhatIsConstantOverTheSegment) {
+  torch::manual_seed(4);
+  auto z = torch::randn({2, 3, 16});
+  auto w = torch::tensor({{0, 2}, {1, 3}}, torch::kInt64);
+  ContrastiveConfig c;
+  c.window = 4;
+  c.center = true;
+  auto offset = torch::randn({2, 3, 1}) * 10;  // a per-segment, per-channel constant ("timbre")
+  EXPECT_TRUE(torch::allclose(window_features(z + offset, w, c), window_features(z, w, c), 1e-4, 1e-4));
+  c.center = false;
+  EXPECT_TRUE(torch::allclose(window_features(z, w, c), pool_windows(z, w, 4)));
+}
+
 TEST(RhythmContrastive, GradientsMatchFiniteDifferences) {
   torch::manual_seed(0);
   auto a = torch::randn({5, 4}, torch::kFloat64).requires_grad_(true);

@@ -122,6 +122,9 @@ TEST(VaeTrainer, MotionStageAlignsLatentLengthsAndLogsTheContrastiveLoss) {
   auto o = options(tmp.path() / "data", tmp.path() / "motion", "motion");
   EXPECT_THROW(train_vae(o), ConfigError);  // no --music-vae
   o.music_checkpoint = tmp.path() / "music" / "last";
+  // The motion stage's contrastive settings come from its run config, not the music checkpoint.
+  o.config.contrastive.negatives = "segment";
+  o.config.contrastive.center = true;
   auto r = train_vae(o);
   EXPECT_EQ(r.step, 4);
   ASSERT_TRUE(r.last_validation.is_object());
@@ -139,6 +142,8 @@ TEST(VaeTrainer, MotionStageAlignsLatentLengthsAndLogsTheContrastiveLoss) {
   }
   BicorVae vae = BicorVae::load(tmp.path() / "motion" / "last");
   ASSERT_TRUE(vae.has_motion());
+  EXPECT_EQ(vae.spec().contrastive.negatives, "segment");
+  EXPECT_TRUE(vae.spec().contrastive.center);
   {
     auto data = PreparedDataset::open(tmp.path() / "data");
     auto clip = data.load("synthetic_5");

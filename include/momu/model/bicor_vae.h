@@ -47,6 +47,10 @@ struct BicorVaeSpec {
 void to_json(nlohmann::json& j, const BicorVaeSpec& s);
 void from_json(const nlohmann::json& j, BicorVaeSpec& s);  // strict; validates
 
+// Identity of a checkpoint's weights: FNV-1a (64 bit, hex) of <dir>/model.safetensors. Diffusion
+// experts record the fingerprint of the VAE whose latents they learned. Throws IoError.
+std::string bicor_vae_fingerprint(const std::filesystem::path& checkpoint_dir);
+
 class BicorVae {
  public:
   explicit BicorVae(const BicorVaeSpec& spec);  // random weights

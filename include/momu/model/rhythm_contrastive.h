@@ -9,12 +9,21 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <string>
+
 namespace momu {
 
 struct ContrastiveConfig {
   int window = 8;             // latent frames per window
   int windows_per_clip = 8;   // windows chosen per training segment
   double temperature = 0.07;  // tau
+  // Which windows are negatives: "all" (other times of the same segment and every window of the
+  // other segments in the batch, the paper's choice) or "segment" (only other times of the same
+  // segment: the song cannot be told by its sound, only by when things happen).
+  std::string negatives = "all";
+  // Subtract each segment's mean latent (per channel, over time) before pooling, so a window is
+  // described by how it differs from the rest of its segment rather than by the song's timbre.
+  bool center = false;
   void validate() const;      // throws ConfigError
 };
 void to_json(nlohmann::json& j, const ContrastiveConfig& c);
@@ -32,6 +41,11 @@ at::Tensor select_rhythm_windows(const at::Tensor& q, int64_t latent_length, int
 // Max over time of each chosen window. z: [B, d, L], windows: [B, K] -> [B * K, d]
 at::Tensor pool_windows(const at::Tensor& z, const at::Tensor& windows, int window);
 
+// The window descriptors the loss and the retrieval compare: pool_windows of z, centred first
+// when config.center. z: [B, d, L], windows: [B, K] -> [B * K, d]
+at::Tensor window_features(const at::Tensor& z, const at::Tensor& windows,
+                           const ContrastiveConfig& config);
+
 struct ContrastiveLoss {
   at::Tensor loss;         // scalar: mean of the two directions' cross-entropies
   at::Tensor similarity;   // [N, N] cosine similarity, row: music window, column: motion window
@@ -39,8 +53,15 @@ struct ContrastiveLoss {
 };
 
 // c_a (music windows), c_m (motion windows): [N, d], row i of both is the same window.
+// groups: undefined (every window is a negative of every other) or [N] int64; only windows of
+// the same group are then negatives of each other (similarities across groups are masked out).
 ContrastiveLoss rhythm_contrastive_loss(const at::Tensor& c_a, const at::Tensor& c_m,
-                                        double temperature);
+                                        double temperature, const at::Tensor& groups = {});
+
+// The groups rhythm_contrastive_loss should use for windows laid out as window_features does
+// (segment-major, K per segment): undefined for negatives "all", [B * K] segment ids for
+// "segment".
+at::Tensor contrastive_groups(int64_t segments, const ContrastiveConfig& config);
 
 struct RetrievalScores {
   int64_t windows = 0;      // N

@@ -1,0 +1,96 @@
+// The generation tasks users run (DESIGN.md section 5), from files to files' contents:
+// motion to music, music to motion, and joint generation, at any length. A Pipeline holds the
+// BiCoR-VAE and the diffusion experts it has (either may be missing; a task that needs a
+// missing one is a ConfigError). Outputs have the duration of the input to the frame.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "momu/core/log.h"
+#include "momu/io/audio_file.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/model/diffusion_expert.h"
+#include "momu/model/sampler.h"
+#include "momu/motion/motion.h"
+
+namespace momu {
+
+// Where a model's parts are. A model folder holds vae/, motion2music/ and music2motion/.
+struct PipelinePaths {
+  std::filesystem::path vae;
+  std::filesystem::path motion2music;  // empty: not loaded
+  std::filesystem::path music2motion;  // empty: not loaded
+  static PipelinePaths from_model_dir(const std::filesystem::path& dir);
+};
+
+struct GenerateOptions {
+  SamplerConfig sampler;          // start from Pipeline::default_sampler() and override
+  bool bone_postprocess = true;   // clamp bone lengths to the training range
+  int griffin_lim_iterations = 32;
+  double motion_fps = 30.0;       // frame rate of generated motion
+};
+
+struct GenerateTimings {
+  double encode_s = 0, sampling_s = 0, decode_s = 0, vocoder_s = 0;
+  double total() const { return encode_s + sampling_s + decode_s + vocoder_s; }
+};
+
+struct GeneratedMusic {
+  at::Tensor latent;  // [d, L] (unscaled)
+  at::Tensor logmel;  // [n_mels, F] log10 mel
+  Audio audio;        // mono at the VAE's sample rate
+};
+
+struct GeneratedMotion {
+  at::Tensor latent;  // [d, L] (unscaled)
+  Motion motion;      // at GenerateOptions::motion_fps
+};
+
+class Pipeline {
+ public:
+  // Throws IoError / FormatError naming the folder; ConfigError when an expert was trained on
+  // another VAE (fingerprints differ) or the experts disagree on the latent scales.
+  static Pipeline load(const PipelinePaths& paths, const std::string& device = "cpu");
+
+  BicorVae& vae() { return *vae_; }
+  bool has_motion2music() const { return motion2music_ != nullptr; }
+  bool has_music2motion() const { return music2motion_ != nullptr; }
+  DiffusionExpert& motion2music();  // throws ConfigError when not loaded
+  DiffusionExpert& music2motion();
+  // The sampler defaults saved with the experts.
+  SamplerConfig default_sampler() const;
+  // T of the loaded experts' schedule (the most DDIM steps there can be); 0 with no expert.
+  int64_t schedule_timesteps() const;
+
+  // Music for a motion: audio of exactly the motion's duration. Progress: sampler steps.
+  GeneratedMusic motion_to_music(const Motion& motion, const GenerateOptions& options,
+                                 GenerateTimings* timings = nullptr,
+                                 const ProgressCallback& progress = {});
+  // Motion for music (any sample rate; resampled). Duration of the audio, to the output frame.
+  GeneratedMotion music_to_motion(const Audio& audio, const GenerateOptions& options,
+                                  GenerateTimings* timings = nullptr,
+                                  const ProgressCallback& progress = {});
+  // Both, `seconds` long (cross-guidance, sampler.tc).
+  std::pair<GeneratedMusic, GeneratedMotion> joint(double seconds, const GenerateOptions& options,
+                                                   GenerateTimings* timings = nullptr,
+                                                   const ProgressCallback& progress = {});
+
+  // Building blocks (scaled latents are what the experts see).
+  // latent z_a [d, L] -> GeneratedMusic with `samples` samples (vocoded)
+  GeneratedMusic decode_music(const at::Tensor& latent, int64_t frames, int64_t samples,
+                              const GenerateOptions& options, GenerateTimings* timings);
+  // latent z_m [d, L] -> motion of `seconds` at options.motion_fps
+  GeneratedMotion decode_motion(const at::Tensor& latent, int64_t frames, double seconds,
+                                const GenerateOptions& options, GenerateTimings* timings);
+
+ private:
+  std::unique_ptr<BicorVae> vae_;
+  std::unique_ptr<DiffusionExpert> motion2music_, music2motion_;
+};
+
+}  // namespace momu

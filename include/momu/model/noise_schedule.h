@@ -1,0 +1,53 @@
+// The DDPM noise schedule and the one-step updates of the samplers (DESIGN.md section 4).
+// Timesteps are indices 0..T-1; alpha_bar(-1) = 1 (the clean end). Coefficients are computed in
+// double precision; tensors keep their dtype.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <vector>
+
+#include "momu/model/diffusion_config.h"
+
+namespace momu {
+
+class NoiseSchedule {
+ public:
+  explicit NoiseSchedule(const ScheduleConfig& config);  // throws ConfigError
+
+  int64_t timesteps() const { return static_cast<int64_t>(betas_.size()); }
+  double beta(int64_t t) const;       // beta_t
+  double alpha_bar(int64_t t) const;  // prod_{s <= t} (1 - beta_s); 1 for t = -1
+  const ScheduleConfig& config() const { return config_; }
+
+  // Forward process. x0, noise: [B, ...], t: [B] int64 -> sqrt(abar_t) x0 + sqrt(1 - abar_t) noise
+  at::Tensor q_sample(const at::Tensor& x0, const at::Tensor& t, const at::Tensor& noise) const;
+
+  // Clean-latent estimate from a noise prediction. z, eps: same shape.
+  at::Tensor predict_x0(const at::Tensor& z, int64_t t, const at::Tensor& eps) const;
+
+  // DDPM ancestral step t -> t-1 (the paper's equations): mean
+  // (z - beta_t / sqrt(1 - abar_t) eps) / sqrt(1 - beta_t), variance
+  // beta_t (1 - abar_{t-1}) / (1 - abar_t); no noise is added at t = 0 (noise may be undefined).
+  at::Tensor ddpm_step(const at::Tensor& z, int64_t t, const at::Tensor& eps,
+                       const at::Tensor& noise) const;
+  // The deterministic part of ddpm_step (its mean).
+  at::Tensor ddpm_mean(const at::Tensor& z, int64_t t, const at::Tensor& eps) const;
+
+  // DDIM step t -> t_prev (t_prev < t, -1 for the last step) with stochasticity eta
+  // (eta = 1 with t_prev = t - 1 is the DDPM step). noise may be undefined when the step's
+  // sigma is 0.
+  at::Tensor ddim_step(const at::Tensor& z, int64_t t, int64_t t_prev, const at::Tensor& eps,
+                       double eta, const at::Tensor& noise) const;
+  double ddim_sigma(int64_t t, int64_t t_prev, double eta) const;
+
+  // The timesteps a DDIM sampler with `steps` steps visits, from T-1 down to 0, evenly spaced
+  // (steps = T visits every timestep). Throws ConfigError unless 1 <= steps <= T.
+  std::vector<int64_t> ddim_timesteps(int steps) const;
+
+ private:
+  ScheduleConfig config_;
+  std::vector<double> betas_, alpha_bars_;
+};
+
+}  // namespace momu

@@ -1,0 +1,75 @@
+// Sampling the diffusion experts (DESIGN.md section 5): DDPM ancestral and DDIM, classifier-free
+// guidance, joint generation of both modalities by cross-guidance, and windowed sampling for
+// any length: the sequence is covered by overlapping windows, every step evaluates the denoiser
+// on all windows and blends their noise predictions where they overlap (linear cross-fades), and
+// one global update follows, so shared frames always agree and long outputs have no seams.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "momu/core/log.h"
+#include "momu/model/noise_schedule.h"
+
+namespace momu {
+
+struct SamplerConfig {
+  std::string sampler = "ddim";  // "ddpm" (all T steps, ancestral) or "ddim"
+  int steps = 50;                // DDIM steps (ignored by ddpm)
+  double eta = 0.0;              // DDIM stochasticity (0: deterministic; 1 with steps = T: DDPM)
+  double guidance = 3.0;         // classifier-free guidance scale s (1: the conditional model)
+  double tc = 0.5;               // joint generation: cross-guidance for t <= tc * T
+  uint64_t seed = 0;
+  int window = 256;              // latent frames per denoiser window
+  int overlap = 64;              // frames shared by neighbouring windows
+  int window_batch = 8;          // windows per denoiser call
+  void validate() const;         // throws ConfigError
+};
+void to_json(nlohmann::json& j, const SamplerConfig& c);
+void from_json(const nlohmann::json& j, SamplerConfig& c);  // strict; validates
+
+// A denoiser as the sampler calls it. z: [B, d, W]; t: [B] int64; cond: [B, dc, W] or undefined
+// (the null condition) -> eps [B, d, W]
+using EpsFunction =
+    std::function<at::Tensor(const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond)>;
+
+// The noise prediction for a whole sequence by overlapping windows (one window when
+// length <= window). z: [d, L], cond: [dc, L] or undefined -> eps [d, L]
+at::Tensor windowed_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
+                        const at::Tensor& cond, const SamplerConfig& config);
+
+// Classifier-free guidance on a whole sequence: eps(z, null) + s (eps(z, c) - eps(z, null));
+// s = 1 evaluates the conditional model alone. z: [d, L], cond: [dc, L] -> [d, L]
+at::Tensor guided_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
+                      const at::Tensor& cond, const SamplerConfig& config);
+
+// Cross-modal generation: samples a [channels, L] latent given the condition [dc, L] (undefined:
+// unconditional sampling, length from `length`). The initial noise and every step's noise come
+// from a CPU generator seeded with config.seed, so results do not depend on the device.
+// Progress: one unit per denoiser step.
+at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& schedule,
+                              int64_t channels, const at::Tensor& cond, int64_t length,
+                              const SamplerConfig& config, const ProgressCallback& progress = {});
+
+// Joint generation by cross-guidance: both chains start from noise of length L; for
+// t > tc * T each takes unconditional steps; at and below it each is guided (CFG) by the
+// partner's clean-latent estimate from the partner's unconditional prediction at t; both chains
+// step in lockstep from their values at t. Chain a draws its noise from config.seed (so tc = 0 is
+// exactly sample_conditional(eps_a, ..., undefined cond)), chain m from a seed derived from it.
+// -> {z_a [d_a, L], z_m [d_m, L]}
+std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t d_a,
+                                               const EpsFunction& eps_m, int64_t d_m,
+                                               const NoiseSchedule& schedule, int64_t length,
+                                               const SamplerConfig& config,
+                                               const ProgressCallback& progress = {});
+
+// Seed of chain m in sample_joint.
+uint64_t joint_partner_seed(uint64_t seed);
+
+}  // namespace momu

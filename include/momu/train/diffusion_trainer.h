@@ -1,0 +1,58 @@
+// Training a diffusion expert (DESIGN.md section 4): epsilon prediction on cached BiCoR-VAE
+// latents, with the condition dropped (null flag) with probability cond_dropout for
+// classifier-free guidance. Same machinery as the VAE trainer: AdamW with warm-up and cosine
+// decay, gradient clipping, EMA, JSON-lines metrics (train averages and validation loss),
+// atomic checkpoint folders (last/ and best/) and exact --resume (crops, timesteps, noise and
+// dropout are functions of (seed, step)).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/core/log.h"
+#include "momu/model/diffusion_config.h"
+#include "momu/model/sampler.h"
+#include "momu/train/train_config.h"
+
+namespace momu {
+
+// A diffusion run configuration (configs/diffusion_*.json).
+struct DiffusionRunConfig {
+  DenoiserConfig denoiser;   // latent_channels / cond_channels 0: from the VAE
+  ScheduleConfig schedule;
+  TrainConfig train;         // segment_frames at the log-mel rate (latent crop = segment / 2^n)
+  double cond_dropout = 0.1; // probability of the null condition per training crop
+  SamplerConfig sampler;     // generation defaults saved with the model
+  void validate() const;     // throws ConfigError
+};
+void to_json(nlohmann::json& j, const DiffusionRunConfig& c);
+void from_json(const nlohmann::json& j, DiffusionRunConfig& c);  // strict; validates
+DiffusionRunConfig load_diffusion_run_config(const std::filesystem::path& path);
+
+struct DiffusionTrainOptions {
+  std::string direction;              // "motion2music" or "music2motion"
+  std::filesystem::path vae_dir;      // BiCoR-VAE checkpoint with both stages
+  std::filesystem::path data_dir;     // `momu prepare` folder
+  DiffusionRunConfig config;
+  bool has_config = true;             // false: resume with the checkpoint's config
+  std::filesystem::path out_dir;      // run folder (latents.safetensors, metrics.jsonl, last/, best/)
+  bool resume = false;
+  std::string device = "cpu";
+  int64_t stop_after_steps = -1;      // stop (with a checkpoint) after this many steps of this call
+};
+
+struct DiffusionTrainResult {
+  int64_t step = 0;
+  double seconds = 0.0;
+  nlohmann::json last_validation;
+  std::filesystem::path checkpoint;   // out_dir/last
+};
+
+// Throws ConfigError (bad config, resume mismatch, VAE without motion stage), IoError /
+// FormatError (data, checkpoints), Error (non-finite loss).
+DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const LogSink& log = {},
+                                     const ProgressCallback& progress = {});
+
+}  // namespace momu

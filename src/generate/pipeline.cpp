@@ -1,0 +1,219 @@
+#include "momu/generate/pipeline.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "momu/audio/griffin_lim.h"
+#include "momu/audio/logmel.h"
+#include "momu/audio/resample.h"
+#include "momu/core/error.h"
+#include "momu/motion/resample.h"
+#include "momu/motion/skeleton.h"
+
+namespace momu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void add(double* slot, double seconds) {
+  if (slot) *slot += seconds;
+}
+
+}  // namespace
+
+PipelinePaths PipelinePaths::from_model_dir(const fs::path& dir) {
+  if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such model folder");
+  if (!fs::is_directory(dir / "vae")) {
+    throw IoError(dir.string() + ": not a model folder (it has no vae/ checkpoint)");
+  }
+  PipelinePaths p;
+  p.vae = dir / "vae";
+  if (fs::is_directory(dir / "motion2music")) p.motion2music = dir / "motion2music";
+  if (fs::is_directory(dir / "music2motion")) p.music2motion = dir / "music2motion";
+  return p;
+}
+
+Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
+  Pipeline p;
+  p.vae_ = std::make_unique<BicorVae>(BicorVae::load(paths.vae, device));
+  p.vae_->eval();
+  if (!p.vae_->has_motion()) {
+    throw ConfigError(paths.vae.string() + ": the BiCoR-VAE has no motion VAE (train its motion stage)");
+  }
+  const std::string fingerprint = bicor_vae_fingerprint(paths.vae);
+  auto load_expert = [&](const fs::path& dir, const std::string& direction) {
+    auto e = std::make_unique<DiffusionExpert>(DiffusionExpert::load(dir, device));
+    if (e->spec().direction != direction) {
+      throw ConfigError(dir.string() + ": a " + e->spec().direction + " expert, expected " + direction);
+    }
+    if (e->spec().vae_fingerprint != fingerprint) {
+      throw ConfigError(dir.string() + ": trained on another BiCoR-VAE (fingerprint " +
+                        e->spec().vae_fingerprint + ", " + paths.vae.string() + " has " +
+                        fingerprint + ")");
+    }
+    return e;
+  };
+  if (!paths.motion2music.empty()) p.motion2music_ = load_expert(paths.motion2music, "motion2music");
+  if (!paths.music2motion.empty()) p.music2motion_ = load_expert(paths.music2motion, "music2motion");
+  if (p.motion2music_ && p.music2motion_) {
+    const auto& a = p.motion2music_->spec();
+    const auto& m = p.music2motion_->spec();
+    if (std::abs(a.music_scale / m.music_scale - 1.0) > 1e-6 ||
+        std::abs(a.motion_scale / m.motion_scale - 1.0) > 1e-6) {
+      throw ConfigError(paths.motion2music.string() + " and " + paths.music2motion.string() +
+                        ": the experts disagree on the latent scales");
+    }
+    if (nlohmann::json(a.schedule) != nlohmann::json(m.schedule)) {
+      throw ConfigError(paths.motion2music.string() + " and " + paths.music2motion.string() +
+                        ": the experts have different noise schedules");
+    }
+  }
+  return p;
+}
+
+DiffusionExpert& Pipeline::motion2music() {
+  if (!motion2music_) throw ConfigError("this model has no motion2music expert");
+  return *motion2music_;
+}
+
+DiffusionExpert& Pipeline::music2motion() {
+  if (!music2motion_) throw ConfigError("this model has no music2motion expert");
+  return *music2motion_;
+}
+
+SamplerConfig Pipeline::default_sampler() const {
+  if (music2motion_) return music2motion_->spec().sampler;
+  if (motion2music_) return motion2music_->spec().sampler;
+  return SamplerConfig();
+}
+
+int64_t Pipeline::schedule_timesteps() const {
+  if (music2motion_) return music2motion_->schedule().timesteps();
+  if (motion2music_) return motion2music_->schedule().timesteps();
+  return 0;
+}
+
+GeneratedMusic Pipeline::decode_music(const at::Tensor& latent, int64_t frames, int64_t samples,
+                                      const GenerateOptions& options, GenerateTimings* timings) {
+  torch::NoGradGuard no_grad;
+  auto t0 = Clock::now();
+  GeneratedMusic out;
+  out.latent = latent.cpu();
+  auto mel = vae_->decode_music(latent.to(vae_->device()));
+  out.logmel = mel.narrow(1, 0, std::min<int64_t>(frames, mel.size(1))).cpu().contiguous();
+  add(timings ? &timings->decode_s : nullptr, since(t0));
+  t0 = Clock::now();
+  GriffinLimConfig gl;
+  gl.iterations = options.griffin_lim_iterations;
+  auto y = logmel_to_audio(out.logmel, vae_->spec().logmel, gl).cpu();
+  if (y.size(0) >= samples) {
+    y = y.narrow(0, 0, samples);
+  } else {
+    y = torch::cat({y, torch::zeros({samples - y.size(0)}, y.options())});
+  }
+  out.audio.samples = y.contiguous();
+  out.audio.sample_rate_hz = vae_->spec().logmel.sample_rate_hz;
+  add(timings ? &timings->vocoder_s : nullptr, since(t0));
+  return out;
+}
+
+GeneratedMotion Pipeline::decode_motion(const at::Tensor& latent, int64_t frames, double seconds,
+                                        const GenerateOptions& options, GenerateTimings* timings) {
+  torch::NoGradGuard no_grad;
+  auto t0 = Clock::now();
+  GeneratedMotion out;
+  out.latent = latent.cpu();
+  Motion m = vae_->decode_motion(latent.to(vae_->device()));
+  m.joints = m.joints.narrow(0, 0, std::min<int64_t>(frames, m.joints.size(0))).cpu();
+  const int64_t n = std::max<int64_t>(1, std::llround(seconds * options.motion_fps));
+  Motion r = resample_motion(m, options.motion_fps, n);
+  const DiffusionExpertSpec* spec = music2motion_ ? &music2motion_->spec()
+                                                  : (motion2music_ ? &motion2music_->spec() : nullptr);
+  if (options.bone_postprocess && spec && !spec->bone_min.empty() && r.skeleton.has_tree()) {
+    r.joints = clamp_bone_lengths(r.joints, r.skeleton,
+                                  torch::tensor(spec->bone_min, torch::kFloat64),
+                                  torch::tensor(spec->bone_max, torch::kFloat64));
+  }
+  out.motion = std::move(r);
+  add(timings ? &timings->decode_s : nullptr, since(t0));
+  return out;
+}
+
+GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOptions& options,
+                                         GenerateTimings* timings, const ProgressCallback& progress) {
+  DiffusionExpert& expert = motion2music();
+  if (motion.num_frames() < 1) throw ShapeError("motion to music: the motion has no frames");
+  if (motion.skeleton.name != vae_->spec().skeleton.name) {
+    throw ConfigError("motion to music: the motion's skeleton is '" + motion.skeleton.name +
+                      "', the model's '" + vae_->spec().skeleton.name + "'");
+  }
+  torch::NoGradGuard no_grad;
+  auto t0 = Clock::now();
+  auto zm = vae_->encode_motion(motion);  // [d, L]
+  add(timings ? &timings->encode_s : nullptr, since(t0));
+  t0 = Clock::now();
+  const auto& s = expert.spec();
+  auto za = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
+                               zm.to(expert.device()) * s.motion_scale, 0, options.sampler, progress) /
+            s.music_scale;
+  add(timings ? &timings->sampling_s : nullptr, since(t0));
+  const int sr = vae_->spec().logmel.sample_rate_hz;
+  const int64_t samples = std::llround(motion.duration_s() * sr);
+  return decode_music(za, za.size(1) * vae_->spec().time_compression(), samples, options, timings);
+}
+
+GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOptions& options,
+                                          GenerateTimings* timings, const ProgressCallback& progress) {
+  DiffusionExpert& expert = music2motion();
+  if (!audio.samples.defined() || audio.samples.numel() < 1 || audio.sample_rate_hz <= 0) {
+    throw ShapeError("music to motion: the audio is empty");
+  }
+  torch::NoGradGuard no_grad;
+  auto t0 = Clock::now();
+  const int sr = vae_->spec().logmel.sample_rate_hz;
+  at::Tensor y = audio.samples;
+  if (audio.sample_rate_hz != sr) y = resample_audio(y, audio.sample_rate_hz, sr);
+  auto mel = log_mel_spectrogram(y, vae_->spec().logmel);
+  auto za = vae_->encode_music(mel);
+  add(timings ? &timings->encode_s : nullptr, since(t0));
+  t0 = Clock::now();
+  const auto& s = expert.spec();
+  auto zm = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
+                               za.to(expert.device()) * s.music_scale, 0, options.sampler, progress) /
+            s.motion_scale;
+  add(timings ? &timings->sampling_s : nullptr, since(t0));
+  return decode_motion(zm, zm.size(1) * vae_->spec().time_compression(), audio.duration_s(), options,
+                       timings);
+}
+
+std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
+                                                           const GenerateOptions& options,
+                                                           GenerateTimings* timings,
+                                                           const ProgressCallback& progress) {
+  DiffusionExpert& a = motion2music();
+  DiffusionExpert& m = music2motion();
+  if (!(seconds > 0.0) || !std::isfinite(seconds) || seconds > 3600.0) {
+    throw ConfigError("joint generation: seconds must be in (0, 3600], got " + std::to_string(seconds));
+  }
+  const int k = vae_->spec().time_compression();
+  const int64_t frames = std::max<int64_t>(1, std::llround(seconds * vae_->spec().frame_rate()));
+  const int64_t length = (frames + k - 1) / k;
+  auto t0 = Clock::now();
+  auto [za, zm] = sample_joint(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
+                               m.spec().denoiser.latent_channels, a.schedule(), length,
+                               options.sampler, progress);
+  add(timings ? &timings->sampling_s : nullptr, since(t0));
+  const int sr = vae_->spec().logmel.sample_rate_hz;
+  GeneratedMusic music = decode_music(za / a.spec().music_scale, length * k,
+                                      std::llround(seconds * sr), options, timings);
+  GeneratedMotion motion = decode_motion(zm / m.spec().motion_scale, length * k, seconds, options, timings);
+  return {std::move(music), std::move(motion)};
+}
+
+}  // namespace momu

@@ -1,0 +1,167 @@
+#include "momu/model/denoiser.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "momu/core/error.h"
+
+namespace momu {
+
+namespace {
+
+// Rotary position embedding (rotate-half form). x: [B, H, L, hd]; cos, sin: [L, hd / 2]
+at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  return torch::cat({x1 * cos - x2 * sin, x1 * sin + x2 * cos}, -1);
+}
+
+// Modulated layer norm: norm(x) * (1 + scale) + shift. x: [B, L, H], shift/scale: [B, H]
+at::Tensor modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale) {
+  return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1);
+}
+
+// One pre-norm Transformer block with adaLN-Zero modulation.
+class DenoiserBlockImpl : public torch::nn::Module {
+ public:
+  DenoiserBlockImpl(int hidden, int heads, int mlp_hidden) : heads_(heads) {
+    auto ln = torch::nn::LayerNormOptions({hidden}).elementwise_affine(false).eps(1e-6);
+    norm1_ = register_module("norm1", torch::nn::LayerNorm(ln));
+    norm2_ = register_module("norm2", torch::nn::LayerNorm(ln));
+    qkv_ = register_module("qkv", torch::nn::Linear(hidden, 3 * hidden));
+    proj_ = register_module("proj", torch::nn::Linear(hidden, hidden));
+    fc1_ = register_module("fc1", torch::nn::Linear(hidden, mlp_hidden));
+    fc2_ = register_module("fc2", torch::nn::Linear(mlp_hidden, hidden));
+    modulation_ = register_module("modulation", torch::nn::Linear(hidden, 6 * hidden));
+    torch::NoGradGuard no_grad;
+    modulation_->weight.zero_();
+    modulation_->bias.zero_();
+  }
+
+  // x: [B, L, H], c: [B, H] (activated time embedding), cos/sin: [L, hd / 2] -> [B, L, H]
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& c, const at::Tensor& cos,
+                     const at::Tensor& sin) {
+    auto mod = modulation_->forward(c).chunk(6, 1);
+    const int64_t b = x.size(0), l = x.size(1), h = x.size(2), hd = h / heads_;
+    auto y = modulate(norm1_->forward(x), mod[0], mod[1]);
+    auto qkv = qkv_->forward(y).view({b, l, 3, heads_, hd}).permute({2, 0, 3, 1, 4});  // [3,B,H,L,hd]
+    auto q = apply_rotary(qkv[0], cos, sin);
+    auto k = apply_rotary(qkv[1], cos, sin);
+    auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd)), -1);
+    auto o = torch::matmul(att, qkv[2]).permute({0, 2, 1, 3}).reshape({b, l, h});
+    auto out = x + mod[2].unsqueeze(1) * proj_->forward(o);
+    y = modulate(norm2_->forward(out), mod[3], mod[4]);
+    y = fc2_->forward(torch::gelu(fc1_->forward(y)));
+    return out + mod[5].unsqueeze(1) * y;
+  }
+
+ private:
+  int64_t heads_;
+  torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
+  torch::nn::Linear qkv_{nullptr}, proj_{nullptr}, fc1_{nullptr}, fc2_{nullptr};
+  torch::nn::Linear modulation_{nullptr};
+};
+TORCH_MODULE(DenoiserBlock);
+
+int mlp_width(const DenoiserConfig& c) {
+  return std::max(1, static_cast<int>(std::lround(c.mlp_ratio * c.hidden)));
+}
+
+}  // namespace
+
+at::Tensor timestep_embedding(const at::Tensor& t, int64_t dim) {
+  if (!t.defined() || t.dim() != 1 || dim < 2 || dim % 2 != 0) {
+    throw ShapeError("timestep_embedding: expected t [B] and an even dim");
+  }
+  const int64_t half = dim / 2;
+  auto freqs = torch::exp(-std::log(10000.0) *
+                          torch::arange(half, torch::TensorOptions().dtype(torch::kFloat32).device(t.device())) /
+                          static_cast<double>(half));
+  auto args = t.to(torch::kFloat32).unsqueeze(1) * freqs.unsqueeze(0);
+  return torch::cat({torch::cos(args), torch::sin(args)}, 1);
+}
+
+DenoiserImpl::DenoiserImpl(const DenoiserConfig& config) : config_(config) {
+  config_.validate();
+  if (config_.latent_channels < 1) {
+    throw ConfigError("denoiser config: latent_channels must be set (>= 1) to build the model");
+  }
+  const int h = config_.hidden;
+  const int in_ch = config_.latent_channels + config_.cond_channels + 1;
+  in_proj_ = register_module(
+      "in_proj", torch::nn::Conv1d(torch::nn::Conv1dOptions(in_ch, h, config_.in_kernel)
+                                       .padding(config_.in_kernel / 2)));
+  time_fc1_ = register_module("time_fc1", torch::nn::Linear(h, h));
+  time_fc2_ = register_module("time_fc2", torch::nn::Linear(h, h));
+  null_embedding_ = register_parameter("null_embedding", torch::randn({h}) * 0.02);
+  blocks_ = register_module("blocks", torch::nn::ModuleList());
+  for (int i = 0; i < config_.depth; ++i) {
+    blocks_->push_back(DenoiserBlock(h, config_.heads, mlp_width(config_)));
+  }
+  final_norm_ = register_module(
+      "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({h}).elementwise_affine(false).eps(1e-6)));
+  final_modulation_ = register_module("final_modulation", torch::nn::Linear(h, 2 * h));
+  out_proj_ = register_module("out_proj", torch::nn::Linear(h, config_.latent_channels));
+  torch::NoGradGuard no_grad;
+  final_modulation_->weight.zero_();
+  final_modulation_->bias.zero_();
+  out_proj_->weight.zero_();
+  out_proj_->bias.zero_();
+}
+
+at::Tensor DenoiserImpl::forward(const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond,
+                                 const at::Tensor& keep) {
+  const int64_t d = config_.latent_channels, dc = config_.cond_channels;
+  if (!z.defined() || z.dim() != 3 || z.size(1) != d || z.size(2) < 1) {
+    throw ShapeError("denoiser: expected z [B, " + std::to_string(d) + ", L], got " +
+                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+  }
+  const int64_t b = z.size(0), l = z.size(2);
+  if (!t.defined() || t.dim() != 1 || t.size(0) != b) {
+    throw ShapeError("denoiser: expected t [" + std::to_string(b) + "], got " +
+                     (t.defined() ? c10::str(t.sizes()) : std::string("undefined")));
+  }
+  at::Tensor c, k;
+  if (cond.defined()) {
+    if (cond.dim() != 3 || cond.size(0) != b || cond.size(1) != dc || cond.size(2) != l) {
+      throw ShapeError("denoiser: expected cond [" + std::to_string(b) + ", " + std::to_string(dc) +
+                       ", " + std::to_string(l) + "], got " + c10::str(cond.sizes()));
+    }
+    if (keep.defined() && keep.numel() != b) {
+      throw ShapeError("denoiser: expected keep [" + std::to_string(b) + "], got " + c10::str(keep.sizes()));
+    }
+    k = keep.defined() ? keep.to(z.options()).reshape({b}) : torch::ones({b}, z.options());
+    c = cond.to(z.options()) * k.view({b, 1, 1});
+  } else {
+    c = torch::zeros({b, dc, l}, z.options());
+    k = torch::zeros({b}, z.options());
+  }
+  auto x = in_proj_->forward(torch::cat({z, c, k.view({b, 1, 1}).expand({b, 1, l})}, 1));  // [B, H, L]
+  x = x.permute({0, 2, 1});                                                                  // [B, L, H]
+  auto emb = time_fc2_->forward(torch::silu(time_fc1_->forward(
+      timestep_embedding(t.to(z.device()), config_.hidden))));
+  emb = emb + (1 - k).unsqueeze(1) * null_embedding_.unsqueeze(0);
+  auto act = torch::silu(emb);
+  // Rotary tables for this length.
+  const int64_t hd = config_.hidden / config_.heads, half = hd / 2;
+  auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(z.device());
+  auto inv = torch::exp(-std::log(config_.rope_base) * torch::arange(half, opts) * 2.0 / static_cast<double>(hd));
+  auto ang = torch::arange(l, opts).unsqueeze(1) * inv.unsqueeze(0);  // [L, half]
+  auto cos = ang.cos().to(z.scalar_type()), sin = ang.sin().to(z.scalar_type());
+  for (const auto& m : *blocks_) x = m->as<DenoiserBlockImpl>()->forward(x, act, cos, sin);
+  auto mod = final_modulation_->forward(act).chunk(2, 1);
+  x = modulate(final_norm_->forward(x), mod[0], mod[1]);
+  return out_proj_->forward(x).permute({0, 2, 1}).contiguous();  // [B, d, L]
+}
+
+double denoiser_flops(const DenoiserConfig& c, int64_t length) {
+  const double h = c.hidden, l = static_cast<double>(length), m = mlp_width(c);
+  const double in = 2.0 * (c.latent_channels + c.cond_channels + 1) * h * c.in_kernel * l;
+  const double per_block = 2.0 * l * (3 * h * h + h * h + 2 * h * m) + 2.0 * 2.0 * l * l * h;
+  const double out = 2.0 * l * h * c.latent_channels;
+  const double time = 2.0 * (2 * h * h) + c.depth * 2.0 * h * 6 * h + 2.0 * h * 2 * h;
+  return in + c.depth * per_block + out + time;
+}
+
+}  // namespace momu

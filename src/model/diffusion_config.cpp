@@ -1,0 +1,76 @@
+#include "momu/model/diffusion_config.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/core/json_fields.h"
+
+namespace momu {
+
+void DenoiserConfig::validate() const {
+  auto fail = [](const std::string& m) { throw ConfigError("denoiser config: " + m); };
+  if (latent_channels < 0) fail("latent_channels must be >= 0 (0: from the VAE)");
+  if (cond_channels < 0) fail("cond_channels must be >= 0 (0: from the VAE)");
+  if (hidden < 2) fail("hidden must be >= 2");
+  if (depth < 1) fail("depth must be >= 1");
+  if (heads < 1 || hidden % heads != 0) {
+    fail("heads must divide hidden (" + std::to_string(hidden) + ")");
+  }
+  if ((hidden / heads) % 2 != 0) fail("the head size hidden / heads must be even (rotary positions)");
+  if (!(mlp_ratio > 0.0)) fail("mlp_ratio must be > 0");
+  if (in_kernel < 1 || in_kernel % 2 == 0) fail("in_kernel must be odd and >= 1");
+  if (!(rope_base > 1.0)) fail("rope_base must be > 1");
+}
+
+void to_json(nlohmann::json& j, const DenoiserConfig& c) {
+  j = nlohmann::json{{"latent_channels", c.latent_channels}, {"cond_channels", c.cond_channels},
+                     {"hidden", c.hidden},       {"depth", c.depth},
+                     {"heads", c.heads},         {"mlp_ratio", c.mlp_ratio},
+                     {"in_kernel", c.in_kernel}, {"rope_base", c.rope_base}};
+}
+
+void from_json(const nlohmann::json& j, DenoiserConfig& c) {
+  JsonFields f(j, "denoiser config");
+  f.get("latent_channels", c.latent_channels);
+  f.get("cond_channels", c.cond_channels);
+  f.get("hidden", c.hidden);
+  f.get("depth", c.depth);
+  f.get("heads", c.heads);
+  f.get("mlp_ratio", c.mlp_ratio);
+  f.get("in_kernel", c.in_kernel);
+  f.get("rope_base", c.rope_base);
+  f.finish();
+  c.validate();
+}
+
+void ScheduleConfig::validate() const {
+  auto fail = [](const std::string& m) { throw ConfigError("schedule config: " + m); };
+  if (timesteps < 2 || timesteps > 100000) fail("timesteps must be in [2, 100000]");
+  if (kind != "ldm_linear" && kind != "linear") {
+    fail("kind must be \"ldm_linear\" or \"linear\", got \"" + kind + "\"");
+  }
+  if (!(beta_start > 0.0) || !(beta_end < 1.0) || !(beta_end > beta_start)) {
+    fail("need 0 < beta_start < beta_end < 1");
+  }
+}
+
+void to_json(nlohmann::json& j, const ScheduleConfig& c) {
+  j = nlohmann::json{{"timesteps", c.timesteps},
+                     {"kind", c.kind},
+                     {"beta_start", c.beta_start},
+                     {"beta_end", c.beta_end}};
+}
+
+void from_json(const nlohmann::json& j, ScheduleConfig& c) {
+  JsonFields f(j, "schedule config");
+  f.get("timesteps", c.timesteps);
+  f.get("kind", c.kind);
+  f.get("beta_start", c.beta_start);
+  f.get("beta_end", c.beta_end);
+  f.finish();
+  c.validate();
+}
+
+}  // namespace momu

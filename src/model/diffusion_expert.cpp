@@ -1,0 +1,104 @@
+#include "momu/model/diffusion_expert.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/core/json_fields.h"
+#include "momu/core/runtime.h"
+#include "momu/io/json_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/module_weights.h"
+
+namespace momu {
+
+namespace fs = std::filesystem;
+
+void DiffusionExpertSpec::validate() const {
+  auto fail = [](const std::string& m) { throw ConfigError("diffusion expert: " + m); };
+  if (direction != "motion2music" && direction != "music2motion") {
+    fail("direction must be \"motion2music\" or \"music2motion\", got \"" + direction + "\"");
+  }
+  denoiser.validate();
+  if (denoiser.latent_channels < 1 || denoiser.cond_channels < 1) {
+    fail("the denoiser's latent_channels and cond_channels must be set");
+  }
+  schedule.validate();
+  sampler.validate();
+  if (!(music_scale > 0.0) || !(motion_scale > 0.0)) fail("latent scales must be > 0");
+  if (bone_min.size() != bone_max.size()) fail("bone_min and bone_max differ in length");
+}
+
+void to_json(nlohmann::json& j, const DiffusionExpertSpec& s) {
+  j = nlohmann::json{{"direction", s.direction},   {"denoiser", s.denoiser},
+                     {"schedule", s.schedule},     {"music_scale", s.music_scale},
+                     {"motion_scale", s.motion_scale}, {"vae_fingerprint", s.vae_fingerprint},
+                     {"sampler", s.sampler},       {"bone_min", s.bone_min},
+                     {"bone_max", s.bone_max}};
+}
+
+void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
+  JsonFields f(j, "diffusion expert");
+  f.require("direction", s.direction);
+  f.require("denoiser", s.denoiser);
+  f.require("schedule", s.schedule);
+  f.require("music_scale", s.music_scale);
+  f.require("motion_scale", s.motion_scale);
+  f.require("vae_fingerprint", s.vae_fingerprint);
+  f.get("sampler", s.sampler);
+  f.get("bone_min", s.bone_min);
+  f.get("bone_max", s.bone_max);
+  f.finish();
+  s.validate();
+}
+
+DiffusionExpert::DiffusionExpert(const DiffusionExpertSpec& spec)
+    : spec_(spec), denoiser_(spec.denoiser), schedule_(spec.schedule) {
+  spec_.validate();
+  denoiser_->eval();
+}
+
+DiffusionExpert DiffusionExpert::load(const fs::path& dir, const std::string& device) {
+  const fs::path cfg_path = dir / "config.json";
+  if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such checkpoint folder");
+  const nlohmann::json cfg = read_json_file(cfg_path);
+  if (cfg.value("format", "") != kDiffusionFormat) {
+    throw FormatError(cfg_path.string() + ": not a diffusion expert checkpoint (format '" +
+                      cfg.value("format", "") + "')");
+  }
+  if (cfg.value("version", 0) != kDiffusionVersion) {
+    throw FormatError(cfg_path.string() + ": unsupported version " +
+                      std::to_string(cfg.value("version", 0)));
+  }
+  DiffusionExpertSpec spec;
+  try {
+    spec = cfg.at("model").get<DiffusionExpertSpec>();
+  } catch (const ConfigError& e) {
+    throw FormatError(cfg_path.string() + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(cfg_path.string() + ": " + e.what());
+  }
+  DiffusionExpert expert(spec);
+  const fs::path weights = dir / "model.safetensors";
+  load_module_tensors(*expert.denoiser_, load_safetensors(weights).tensors, "denoiser.",
+                      weights.string());
+  expert.to(torch::Device(validate_device(device)));
+  return expert;
+}
+
+void DiffusionExpert::to(const torch::Device& device) {
+  denoiser_->to(device);
+  device_ = device;
+}
+
+EpsFunction DiffusionExpert::eps() {
+  Denoiser d = denoiser_;
+  const torch::Device dev = device_;
+  return [d, dev](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond) mutable {
+    torch::NoGradGuard no_grad;
+    return d->forward(z.to(dev), t.to(dev), cond.defined() ? cond.to(dev) : at::Tensor());
+  };
+}
+
+}  // namespace momu

@@ -1,0 +1,207 @@
+#include "momu/model/sampler.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/core/json_fields.h"
+
+namespace momu {
+
+void SamplerConfig::validate() const {
+  auto fail = [](const std::string& m) { throw ConfigError("sampler: " + m); };
+  if (sampler != "ddpm" && sampler != "ddim") {
+    fail("sampler must be \"ddpm\" or \"ddim\", got \"" + sampler + "\"");
+  }
+  if (steps < 1) fail("steps must be >= 1, got " + std::to_string(steps));
+  if (!(eta >= 0.0 && eta <= 1.0)) fail("eta must be in [0, 1]");
+  if (!(guidance >= 0.0) || !std::isfinite(guidance)) fail("guidance must be >= 0");
+  if (!(tc >= 0.0 && tc <= 1.0)) fail("tc must be in [0, 1] (a fraction of T)");
+  if (window < 1) fail("window must be >= 1");
+  if (overlap < 0 || overlap >= window) fail("overlap must be in [0, window)");
+  if (window_batch < 1) fail("window_batch must be >= 1");
+}
+
+void to_json(nlohmann::json& j, const SamplerConfig& c) {
+  j = nlohmann::json{{"sampler", c.sampler}, {"steps", c.steps},     {"eta", c.eta},
+                     {"guidance", c.guidance}, {"tc", c.tc},         {"seed", c.seed},
+                     {"window", c.window},   {"overlap", c.overlap}, {"window_batch", c.window_batch}};
+}
+
+void from_json(const nlohmann::json& j, SamplerConfig& c) {
+  JsonFields f(j, "sampler config");
+  f.get("sampler", c.sampler);
+  f.get("steps", c.steps);
+  f.get("eta", c.eta);
+  f.get("guidance", c.guidance);
+  f.get("tc", c.tc);
+  f.get("seed", c.seed);
+  f.get("window", c.window);
+  f.get("overlap", c.overlap);
+  f.get("window_batch", c.window_batch);
+  f.finish();
+  c.validate();
+}
+
+uint64_t joint_partner_seed(uint64_t seed) {
+  uint64_t x = seed + 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+at::Tensor windowed_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
+                        const at::Tensor& cond, const SamplerConfig& config) {
+  if (!z.defined() || z.dim() != 2) throw ShapeError("windowed_eps: expected z [d, L]");
+  const int64_t l = z.size(1);
+  if (cond.defined() && (cond.dim() != 2 || cond.size(1) != l)) {
+    throw ShapeError("windowed_eps: expected cond [dc, " + std::to_string(l) + "], got " +
+                     c10::str(cond.sizes()));
+  }
+  auto tt = [&](int64_t n) {
+    return torch::full({n}, t, torch::TensorOptions().dtype(torch::kInt64).device(z.device()));
+  };
+  if (l <= config.window) {
+    return eps(z.unsqueeze(0), tt(1), cond.defined() ? cond.unsqueeze(0) : at::Tensor())[0];
+  }
+  const int64_t w = config.window, stride = config.window - config.overlap;
+  std::vector<int64_t> starts;
+  for (int64_t s = 0; s + w < l; s += stride) starts.push_back(s);
+  if (starts.empty() || starts.back() != l - w) starts.push_back(l - w);
+  // Cross-fade weights: a ramp over the overlap at both ends of a window (normalised below, so
+  // frames covered by one window keep weight 1).
+  auto ramp = torch::ones({w}, torch::kFloat64);
+  for (int64_t i = 0; i < config.overlap; ++i) {
+    const double v = static_cast<double>(i + 1) / (config.overlap + 1);
+    ramp[i] = v;
+    ramp[w - 1 - i] = v;
+  }
+  ramp = ramp.to(z.device(), z.scalar_type());
+  auto acc = torch::zeros_like(z);
+  auto wsum = torch::zeros({l}, z.options());
+  for (size_t i = 0; i < starts.size(); i += config.window_batch) {
+    const size_t n = std::min(starts.size() - i, static_cast<size_t>(config.window_batch));
+    std::vector<at::Tensor> zs, cs;
+    for (size_t j = 0; j < n; ++j) {
+      zs.push_back(z.narrow(1, starts[i + j], w));
+      if (cond.defined()) cs.push_back(cond.narrow(1, starts[i + j], w));
+    }
+    auto e = eps(torch::stack(zs), tt(static_cast<int64_t>(n)),
+                 cond.defined() ? torch::stack(cs) : at::Tensor());
+    for (size_t j = 0; j < n; ++j) {
+      acc.narrow(1, starts[i + j], w).add_(e[j] * ramp.unsqueeze(0));
+      wsum.narrow(0, starts[i + j], w).add_(ramp);
+    }
+  }
+  return acc / wsum.unsqueeze(0);
+}
+
+at::Tensor guided_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
+                      const at::Tensor& cond, const SamplerConfig& config) {
+  if (!cond.defined()) return windowed_eps(eps, z, t, cond, config);
+  auto conditional = windowed_eps(eps, z, t, cond, config);
+  if (config.guidance == 1.0) return conditional;
+  auto null = windowed_eps(eps, z, t, at::Tensor(), config);
+  return null + config.guidance * (conditional - null);
+}
+
+namespace {
+
+at::Tensor draw(at::Generator& gen, int64_t channels, int64_t length, const at::TensorOptions& opts) {
+  return at::randn({channels, length}, gen, torch::kFloat32).to(opts.device(), opts.dtype().toScalarType());
+}
+
+// The timesteps visited and the step rule.
+struct Plan {
+  std::vector<int64_t> ts;
+  bool ddpm = false;
+};
+
+Plan make_plan(const NoiseSchedule& schedule, const SamplerConfig& config) {
+  Plan p;
+  p.ddpm = config.sampler == "ddpm";
+  p.ts = schedule.ddim_timesteps(p.ddpm ? static_cast<int>(schedule.timesteps()) : config.steps);
+  return p;
+}
+
+// One update of a chain: draws its noise (when the step needs any) from gen.
+at::Tensor step_chain(const NoiseSchedule& schedule, const Plan& plan, size_t i, const at::Tensor& z,
+                      const at::Tensor& e, double eta, at::Generator& gen) {
+  const int64_t t = plan.ts[i];
+  const int64_t tp = i + 1 < plan.ts.size() ? plan.ts[i + 1] : -1;
+  if (plan.ddpm) {
+    at::Tensor noise;
+    if (t > 0) noise = draw(gen, z.size(0), z.size(1), z.options());
+    return schedule.ddpm_step(z, t, e, noise);
+  }
+  at::Tensor noise;
+  if (schedule.ddim_sigma(t, tp, eta) > 0.0) noise = draw(gen, z.size(0), z.size(1), z.options());
+  return schedule.ddim_step(z, t, tp, e, eta, noise);
+}
+
+}  // namespace
+
+at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& schedule,
+                              int64_t channels, const at::Tensor& cond, int64_t length,
+                              const SamplerConfig& config, const ProgressCallback& progress) {
+  config.validate();
+  torch::NoGradGuard no_grad;
+  if (cond.defined() && cond.dim() != 2) {
+    throw ShapeError("sample_conditional: expected cond [dc, L], got " + c10::str(cond.sizes()));
+  }
+  const int64_t l = cond.defined() ? cond.size(1) : length;
+  if (l < 1 || channels < 1) throw ShapeError("sample_conditional: length and channels must be >= 1");
+  auto opts = cond.defined() ? cond.options() : torch::TensorOptions().dtype(torch::kFloat32);
+  const Plan plan = make_plan(schedule, config);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+  auto z = draw(gen, channels, l, opts);
+  for (size_t i = 0; i < plan.ts.size(); ++i) {
+    auto e = guided_eps(eps, z, plan.ts[i], cond, config);
+    z = step_chain(schedule, plan, i, z, e, config.eta, gen);
+    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
+  }
+  return z;
+}
+
+std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t d_a,
+                                               const EpsFunction& eps_m, int64_t d_m,
+                                               const NoiseSchedule& schedule, int64_t length,
+                                               const SamplerConfig& config,
+                                               const ProgressCallback& progress) {
+  config.validate();
+  torch::NoGradGuard no_grad;
+  if (length < 1 || d_a < 1 || d_m < 1) throw ShapeError("sample_joint: length and channels must be >= 1");
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  const Plan plan = make_plan(schedule, config);
+  auto gen_a = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+  auto gen_m = at::make_generator<at::CPUGeneratorImpl>(joint_partner_seed(config.seed));
+  auto za = draw(gen_a, d_a, length, opts);
+  auto zm = draw(gen_m, d_m, length, opts);
+  const double threshold = config.tc * static_cast<double>(schedule.timesteps());
+  for (size_t i = 0; i < plan.ts.size(); ++i) {
+    const int64_t t = plan.ts[i];
+    auto ua = windowed_eps(eps_a, za, t, at::Tensor(), config);
+    auto um = windowed_eps(eps_m, zm, t, at::Tensor(), config);
+    at::Tensor ea = ua, em = um;
+    if (static_cast<double>(t + 1) <= threshold + 1e-9) {
+      // Both guided by the partner's clean estimate at t (lockstep: from the values at t).
+      auto x0m = schedule.predict_x0(zm, t, um);
+      auto x0a = schedule.predict_x0(za, t, ua);
+      auto ca = windowed_eps(eps_a, za, t, x0m, config);
+      auto cm = windowed_eps(eps_m, zm, t, x0a, config);
+      ea = config.guidance == 1.0 ? ca : ua + config.guidance * (ca - ua);
+      em = config.guidance == 1.0 ? cm : um + config.guidance * (cm - um);
+    }
+    za = step_chain(schedule, plan, i, za, ea, config.eta, gen_a);
+    zm = step_chain(schedule, plan, i, zm, em, config.eta, gen_m);
+    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
+  }
+  return {za, zm};
+}
+
+}  // namespace momu

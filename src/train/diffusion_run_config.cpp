@@ -1,0 +1,57 @@
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/core/json_fields.h"
+#include "momu/io/json_file.h"
+#include "momu/train/diffusion_trainer.h"
+
+namespace momu {
+
+void DiffusionRunConfig::validate() const {
+  denoiser.validate();
+  schedule.validate();
+  train.validate();
+  sampler.validate();
+  if (!(cond_dropout >= 0.0 && cond_dropout < 1.0)) {
+    throw ConfigError("diffusion run config: cond_dropout must be in [0, 1)");
+  }
+  if (train.lambda_kl != TrainConfig().lambda_kl || train.lambda_c != 0.0) {
+    throw ConfigError("diffusion run config: train.lambda_kl and train.lambda_c are VAE settings; "
+                      "leave them out");
+  }
+  if (sampler.steps > schedule.timesteps) {
+    throw ConfigError("diffusion run config: sampler.steps exceeds schedule.timesteps");
+  }
+}
+
+void to_json(nlohmann::json& j, const DiffusionRunConfig& c) {
+  j = nlohmann::json{{"denoiser", c.denoiser},
+                     {"schedule", c.schedule},
+                     {"train", c.train},
+                     {"cond_dropout", c.cond_dropout},
+                     {"sampler", c.sampler}};
+}
+
+void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
+  JsonFields f(j, "diffusion run config");
+  f.get("denoiser", c.denoiser);
+  f.get("schedule", c.schedule);
+  f.require("train", c.train);
+  f.get("cond_dropout", c.cond_dropout);
+  f.get("sampler", c.sampler);
+  f.finish();
+  c.validate();
+}
+
+DiffusionRunConfig load_diffusion_run_config(const std::filesystem::path& path) {
+  const nlohmann::json j = read_json_file(path);
+  try {
+    return j.get<DiffusionRunConfig>();
+  } catch (const ConfigError& e) {
+    throw ConfigError(path.string() + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(path.string() + ": " + e.what());
+  }
+}
+
+}  // namespace momu

@@ -1,0 +1,381 @@
+#include "momu/train/diffusion_trainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <random>
+
+#include "momu/core/error.h"
+#include "momu/core/runtime.h"
+#include "momu/data/prepared_clip.h"
+#include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/model/diffusion_expert.h"
+#include "momu/model/module_weights.h"
+#include "momu/motion/skeleton.h"
+#include "momu/train/checkpoint_dir.h"
+#include "momu/train/ema.h"
+#include "momu/train/latent_cache.h"
+#include "momu/train/metrics_log.h"
+#include "momu/train/optimizer_state.h"
+#include "momu/train/step_seed.h"
+
+namespace momu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// 1 / std of all latent values of the training clips.
+double inverse_std(const std::vector<LatentClip>& clips, bool music) {
+  double sum = 0, sq = 0;
+  int64_t n = 0;
+  for (const auto& c : clips) {
+    if (c.split != "train") continue;
+    auto x = (music ? c.music : c.motion).to(torch::kFloat64);
+    sum += x.sum().item<double>();
+    sq += x.pow(2).sum().item<double>();
+    n += x.numel();
+  }
+  if (n < 2) throw ConfigError("train-diffusion: no training latents");
+  const double mean = sum / n;
+  const double var = std::max(sq / n - mean * mean, 1e-12);
+  return 1.0 / std::sqrt(var);
+}
+
+// 1st and 99th percentile of every kinematic-tree bone over the training motion.
+void bone_range(const PreparedDataset& data, const std::vector<std::string>& names,
+                const Skeleton& skeleton, std::vector<double>& lo, std::vector<double>& hi) {
+  lo.clear();
+  hi.clear();
+  if (!skeleton.has_tree()) return;
+  std::vector<at::Tensor> all;
+  for (const auto& name : names) {
+    all.push_back(tree_bone_lengths(data.load(name).motion.to(torch::kFloat64), skeleton));
+  }
+  auto lengths = std::get<0>(torch::cat(all, 0).sort(0));  // [N, E]
+  const int64_t n = lengths.size(0);
+  const int64_t i1 = static_cast<int64_t>(std::floor(0.01 * (n - 1)));
+  const int64_t i99 = static_cast<int64_t>(std::ceil(0.99 * (n - 1)));
+  for (int64_t e = 0; e < lengths.size(1); ++e) {
+    lo.push_back(lengths[i1][e].item<double>());
+    hi.push_back(lengths[i99][e].item<double>());
+  }
+}
+
+}  // namespace
+
+DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const LogSink& log,
+                                     const ProgressCallback& progress) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::string& direction = options.direction;
+  if (direction != "motion2music" && direction != "music2motion") {
+    throw ConfigError("train-diffusion: --direction must be motion2music or music2motion, got '" +
+                      direction + "'");
+  }
+  const bool to_music = direction == "motion2music";
+  const torch::Device device(validate_device(options.device));
+  const fs::path last_dir = options.out_dir / "last";
+  const fs::path best_dir = options.out_dir / "best";
+
+  // --- configuration ---
+  nlohmann::json resume_config;
+  DiffusionRunConfig run = options.config;
+  if (options.resume) {
+    if (!fs::exists(last_dir / "config.json")) {
+      throw IoError(last_dir.string() + ": no checkpoint to resume from");
+    }
+    resume_config = read_json_file(last_dir / "config.json");
+    if (resume_config.value("format", "") != kDiffusionFormat ||
+        resume_config.value("direction", "") != direction) {
+      throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + direction +
+                        "' diffusion checkpoint");
+    }
+    DiffusionRunConfig saved = resume_config.at("run").get<DiffusionRunConfig>();
+    if (options.has_config) {
+      nlohmann::json a = saved, b = run;
+      a["train"]["steps"] = b["train"]["steps"];
+      if (a != b) {
+        auto diff = nlohmann::json::diff(a, b);
+        throw ConfigError("train-diffusion --resume: the config differs from the checkpoint's at " +
+                          (diff.empty() ? std::string("?") : diff[0].value("path", "?")) +
+                          " (only train.steps may change on resume)");
+      }
+    } else {
+      run = saved;
+    }
+  }
+  run.validate();
+  const TrainConfig& train = run.train;
+
+  // --- the VAE and the latents ---
+  BicorVae vae = BicorVae::load(options.vae_dir, options.device);
+  if (!vae.has_motion()) {
+    throw ConfigError(options.vae_dir.string() +
+                      ": the BiCoR-VAE has no motion VAE yet (run train-vae --stage motion)");
+  }
+  const std::string fingerprint = bicor_vae_fingerprint(options.vae_dir);
+  if (options.resume && resume_config.at("model").value("vae_fingerprint", "") != fingerprint) {
+    throw ConfigError("train-diffusion --resume: " + options.vae_dir.string() +
+                      " is not the VAE the checkpoint was trained on");
+  }
+  const int k = vae.spec().time_compression();
+  if (train.segment_frames % k != 0) {
+    throw ConfigError("train-diffusion: train.segment_frames must be a multiple of " + std::to_string(k));
+  }
+  const PreparedDataset data = PreparedDataset::open(options.data_dir);
+  if (data.clip_names("train").empty()) {
+    throw ConfigError(options.data_dir.string() + ": no clip in the train split");
+  }
+  fs::create_directories(options.out_dir);
+  const std::vector<LatentClip> latents = load_or_encode_latents(
+      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress);
+
+  DiffusionExpertSpec spec;
+  if (options.resume) {
+    spec = resume_config.at("model").get<DiffusionExpertSpec>();
+  } else {
+    spec.direction = direction;
+    spec.denoiser = run.denoiser;
+    const int da = vae.spec().music.latent_channels;
+    const int dm = vae.spec().motion->latent_channels;
+    if (spec.denoiser.latent_channels == 0) spec.denoiser.latent_channels = to_music ? da : dm;
+    if (spec.denoiser.cond_channels == 0) spec.denoiser.cond_channels = to_music ? dm : da;
+    if (spec.denoiser.latent_channels != (to_music ? da : dm) ||
+        spec.denoiser.cond_channels != (to_music ? dm : da)) {
+      throw ConfigError("train-diffusion: the denoiser's latent/cond channels differ from the VAE's "
+                        "latent width (set them to 0 to take them from the VAE)");
+    }
+    spec.schedule = run.schedule;
+    spec.music_scale = inverse_std(latents, true);
+    spec.motion_scale = inverse_std(latents, false);
+    spec.vae_fingerprint = fingerprint;
+    spec.sampler = run.sampler;
+    bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);
+    spec.validate();
+  }
+  const double target_scale = spec.target_scale(), cond_scale = spec.cond_scale();
+
+  // --- crops ---
+  const int64_t crop = train.segment_frames / k;
+  std::vector<at::Tensor> train_target, train_cond, val_target, val_cond;
+  std::vector<double> weights;
+  for (const auto& c : latents) {
+    auto target = ((to_music ? c.music : c.motion) * target_scale).to(device);
+    auto cond = ((to_music ? c.motion : c.music) * cond_scale).to(device);
+    if (c.split == "train") {
+      if (target.size(1) < crop) {
+        log_to(log, LogLevel::kWarning, "train-diffusion: clip " + c.name + " is shorter than a crop; not used");
+        continue;
+      }
+      train_target.push_back(target);
+      train_cond.push_back(cond);
+      weights.push_back(static_cast<double>(target.size(1) - crop + 1));
+    } else if (c.split == "validation") {
+      for (int64_t s = 0; s + crop <= target.size(1); s += crop) {
+        val_target.push_back(target.narrow(1, s, crop));
+        val_cond.push_back(cond.narrow(1, s, crop));
+      }
+    }
+  }
+  if (train_target.empty()) {
+    throw ConfigError("train-diffusion: no training clip has " + std::to_string(crop) + " latent frames");
+  }
+  const NoiseSchedule schedule(spec.schedule);
+  const int64_t num_t = schedule.timesteps();
+
+  // --- models, optimizer ---
+  torch::manual_seed(train.seed);
+  Denoiser model(spec.denoiser), ema_model(spec.denoiser);
+  model->to(device);
+  ema_model->to(device);
+  ema_copy(*ema_model, *model);
+  torch::optim::AdamW optimizer(model->parameters(),
+                                torch::optim::AdamWOptions(train.learning_rate)
+                                    .betas(std::make_tuple(train.beta1, train.beta2))
+                                    .weight_decay(train.weight_decay));
+  int64_t step = 0;
+  double best_val = std::numeric_limits<double>::infinity();
+  if (options.resume) {
+    const fs::path raw = last_dir / "trainer" / "weights.safetensors";
+    load_module_tensors(*model, load_safetensors(raw).tensors, "denoiser.", raw.string());
+    const fs::path ema = last_dir / "model.safetensors";
+    load_module_tensors(*ema_model, load_safetensors(ema).tensors, "denoiser.", ema.string());
+    load_optimizer_state(optimizer, last_dir / "trainer" / "optimizer.pt", device);
+    const nlohmann::json state = read_json_file(last_dir / "trainer" / "state.json");
+    step = state.at("step").get<int64_t>();
+    if (state.contains("best_validation_loss") && state["best_validation_loss"].is_number()) {
+      best_val = state["best_validation_loss"].get<double>();
+    }
+    log_to(log, LogLevel::kInfo, "train-diffusion: resuming at step " + std::to_string(step));
+  }
+  MetricsLog metrics(options.out_dir / "metrics.jsonl", options.resume ? step : -1);
+  int64_t params = 0;
+  for (const auto& p : model->parameters()) params += p.numel();
+  log_to(log, LogLevel::kInfo,
+         "train-diffusion: " + direction + ", " + std::to_string(params) + " parameters, " +
+             std::to_string(train_target.size()) + " training clips, " +
+             std::to_string(val_target.size()) + " validation crops of " + std::to_string(crop) +
+             " latent frames, device " + device.str());
+
+  // --- validation: fixed crops, timesteps and noise; conditional and null-condition loss ---
+  nlohmann::json last_validation = nullptr;
+  auto validate = [&]() {
+    torch::NoGradGuard no_grad;
+    ema_model->eval();
+    const std::vector<double> fractions{0.05, 0.3, 0.6, 0.9};
+    double cond_loss = 0, null_loss = 0;
+    int64_t n = 0;
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, 0, 99));
+    for (size_t i = 0; i < val_target.size(); i += train.batch_size) {
+      const size_t nb = std::min(val_target.size() - i, static_cast<size_t>(train.batch_size));
+      auto x0 = torch::stack(std::vector<at::Tensor>(val_target.begin() + i, val_target.begin() + i + nb));
+      auto c = torch::stack(std::vector<at::Tensor>(val_cond.begin() + i, val_cond.begin() + i + nb));
+      for (double f : fractions) {
+        const int64_t t = static_cast<int64_t>(std::llround(f * (num_t - 1)));
+        auto tt = torch::full({static_cast<int64_t>(nb)}, t, torch::TensorOptions().dtype(torch::kInt64).device(device));
+        auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
+        auto zt = schedule.q_sample(x0, tt, noise);
+        cond_loss += (ema_model->forward(zt, tt, c) - noise).pow(2).mean().item<double>() * nb;
+        null_loss += (ema_model->forward(zt, tt) - noise).pow(2).mean().item<double>() * nb;
+        n += static_cast<int64_t>(nb);
+      }
+    }
+    nlohmann::json rec{{"split", "validation"}, {"step", step}, {"crops", val_target.size()}};
+    if (n > 0) {
+      rec["loss"] = cond_loss / n;
+      rec["loss_null_condition"] = null_loss / n;
+    }
+    metrics.append(rec);
+    last_validation = rec;
+    return rec;
+  };
+
+  auto save = [&](const fs::path& dir, bool with_trainer_state) {
+    write_checkpoint_dir(dir, [&](const fs::path& tmp) {
+      const nlohmann::json cfg{{"format", kDiffusionFormat},
+                               {"version", kDiffusionVersion},
+                               {"direction", direction},
+                               {"step", step},
+                               {"model", spec},
+                               {"run", run},
+                               {"vae", {{"path", fs::absolute(options.vae_dir).string()},
+                                        {"fingerprint", fingerprint}}},
+                               {"data", {{"prepared", fs::absolute(options.data_dir).string()}}},
+                               {"validation", last_validation},
+                               {"created_by", std::string("momu ") + MOMU_VERSION}};
+      write_bytes_atomically(tmp / "config.json", cfg.dump(2) + "\n");
+      save_safetensors(tmp / "model.safetensors", module_tensors(*ema_model, "denoiser."),
+                       {{"format", kDiffusionFormat}, {"direction", direction}, {"step", std::to_string(step)}});
+      if (with_trainer_state) {
+        fs::create_directories(tmp / "trainer");
+        save_safetensors(tmp / "trainer" / "weights.safetensors", module_tensors(*model, "denoiser."));
+        save_optimizer_state(optimizer, tmp / "trainer" / "optimizer.pt");
+        nlohmann::json state{{"step", step}, {"best_validation_loss", nullptr}};
+        if (std::isfinite(best_val)) state["best_validation_loss"] = best_val;
+        write_bytes_atomically(tmp / "trainer" / "state.json", state.dump(2) + "\n");
+      }
+    });
+  };
+
+  // --- the loop ---
+  std::discrete_distribution<int> pick_clip(weights.begin(), weights.end());
+  double acc_loss = 0, acc_gn = 0;
+  int64_t acc_n = 0;
+  auto window_start = std::chrono::steady_clock::now();
+  const int64_t first_step = step;
+  while (step < train.steps) {
+    if (options.stop_after_steps >= 0 && step - first_step >= options.stop_after_steps) break;
+    model->train();
+    std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
+    std::vector<at::Tensor> xs, cs;
+    std::vector<int64_t> ts;
+    std::vector<float> keep;
+    std::uniform_int_distribution<int64_t> pick_t(0, num_t - 1);
+    std::bernoulli_distribution drop(run.cond_dropout);
+    for (int b = 0; b < train.batch_size; ++b) {
+      const int ci = pick_clip(rng);
+      std::uniform_int_distribution<int64_t> start(0, train_target[ci].size(1) - crop);
+      const int64_t s = start(rng);
+      xs.push_back(train_target[ci].narrow(1, s, crop));
+      cs.push_back(train_cond[ci].narrow(1, s, crop));
+      ts.push_back(pick_t(rng));
+      keep.push_back(drop(rng) ? 0.0f : 1.0f);
+    }
+    auto x0 = torch::stack(xs), c = torch::stack(cs);
+    auto t = torch::tensor(ts, torch::kInt64).to(device);
+    auto keep_t = torch::tensor(keep, torch::kFloat32).to(device);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
+    auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
+    auto zt = schedule.q_sample(x0, t, noise);
+
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(train.learning_rate_at(step));
+    }
+    optimizer.zero_grad();
+    auto loss = (model->forward(zt, t, c, keep_t) - noise).pow(2).mean();
+    const double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      throw Error("train-diffusion: the loss became non-finite at step " + std::to_string(step) +
+                  " (try a lower learning_rate); the last checkpoint in " + last_dir.string() +
+                  " is intact");
+    }
+    loss.backward();
+    double grad_norm = 0.0;
+    if (train.grad_clip > 0.0) {
+      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), train.grad_clip);
+    } else {
+      for (const auto& p : model->parameters()) {
+        if (p.grad().defined()) grad_norm += p.grad().pow(2).sum().item<double>();
+      }
+      grad_norm = std::sqrt(grad_norm);
+    }
+    optimizer.step();
+    ema_update(*ema_model, *model, train.ema_decay_at(step));
+    ++step;
+    acc_loss += loss_value;
+    acc_gn += grad_norm;
+    ++acc_n;
+    if (step % train.log_every == 0 || step == train.steps) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
+      metrics.append(nlohmann::json{{"split", "train"},
+                                    {"step", step},
+                                    {"loss", acc_loss / acc_n},
+                                    {"lr", train.learning_rate_at(step - 1)},
+                                    {"grad_norm", acc_gn / acc_n},
+                                    {"samples_per_s", secs > 0 ? acc_n * train.batch_size / secs : 0.0},
+                                    {"seconds_per_step", secs / acc_n}});
+      acc_loss = acc_gn = 0;
+      acc_n = 0;
+      window_start = std::chrono::steady_clock::now();
+    }
+    if (!val_target.empty() && (step % train.validate_every == 0 || step == train.steps)) {
+      const nlohmann::json v = validate();
+      log_to(log, LogLevel::kInfo, "train-diffusion: validation at step " + std::to_string(step) + ": " + v.dump());
+      if (v.contains("loss") && v["loss"].get<double>() < best_val) {
+        best_val = v["loss"].get<double>();
+        save(best_dir, false);
+      }
+    }
+    if (step % train.checkpoint_every == 0 || step == train.steps) save(last_dir, true);
+    if (progress) {
+      char item[64];
+      std::snprintf(item, sizeof(item), "loss %.4f", loss_value);
+      progress(Progress{"train-" + direction, step, train.steps, item});
+    }
+  }
+  if (step % train.checkpoint_every != 0 && step != train.steps) save(last_dir, true);
+
+  DiffusionTrainResult result;
+  result.step = step;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+  result.last_validation = last_validation;
+  result.checkpoint = last_dir;
+  return result;
+}
+
+}  // namespace momu

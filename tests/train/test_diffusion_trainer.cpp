@@ -1,0 +1,622 @@
+// Diffusion experts end to end on a synthetic prepared folder: training both directions on the
+// latents of a tiny BiCoR-VAE, exact resume, config checks, the generation Pipeline (motion to
+// music, music to motion, joint), and the train-diffusion / generate / render command lines.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "momu/core/error.h"
+#include "momu/data/prepared_clip.h"
+#include "momu/generate/pipeline.h"
+#include "momu/io/audio_file.h"
+#include "momu/io/json_file.h"
+#include "momu/io/motion_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/model/diffusion_expert.h"
+#include "momu/train/diffusion_trainer.h"
+#include "momu/train/metrics_log.h"
+#include "momu/train/vae_trainer.h"
+#include "test_util.h"
+#include "train/synthetic_dataset.h"
+
+namespace momu {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+// Trains the tiny BiCoR-VAE on `data`: the music stage into root/vae_music, then the motion stage
+// into root/vae_motion. Returns the checkpoint with both stages (root/vae_motion/last); the
+// music-stage-only checkpoint is root/vae_music/last.
+fs::path train_tiny_vae(const fs::path& data, const fs::path& root) {
+  const VaeRunConfig cfg = load_vae_run_config(test::source_dir() / "configs" / "vae_tiny.json");
+  VaeTrainOptions o;
+  o.stage = "music";
+  o.data_dir = data;
+  o.out_dir = root / "vae_music";
+  o.config = cfg;
+  train_vae(o);
+  o.stage = "motion";
+  o.out_dir = root / "vae_motion";
+  o.music_checkpoint = root / "vae_music" / "last";
+  train_vae(o);
+  return root / "vae_motion" / "last";
+}
+
+// A diffusion run small enough for a unit test (what configs/diffusion_tiny.json should hold).
+DiffusionRunConfig tiny_diffusion_config() {
+  DiffusionRunConfig c;
+  c.denoiser.latent_channels = 0;  // from the VAE
+  c.denoiser.cond_channels = 0;
+  c.denoiser.hidden = 32;
+  c.denoiser.depth = 2;
+  c.denoiser.heads = 2;
+  c.schedule.timesteps = 50;
+  c.train.steps = 4;
+  c.train.batch_size = 2;
+  c.train.segment_frames = 128;
+  c.train.learning_rate = 1e-3;
+  c.train.warmup_steps = 2;
+  c.train.log_every = 2;
+  c.train.validate_every = 4;
+  c.train.checkpoint_every = 2;
+  c.sampler.steps = 5;
+  c.sampler.window = 32;
+  c.sampler.overlap = 8;
+  return c;
+}
+
+void write_json(const fs::path& path, const nlohmann::json& j) {
+  std::ofstream out(path);
+  out << j.dump(2) << "\n";
+  ASSERT_TRUE(out.good()) << "cannot write " << path;
+}
+
+void expect_same_tensors(const fs::path& a, const fs::path& b) {
+  auto fa = load_safetensors(a), fb = load_safetensors(b);
+  ASSERT_EQ(fa.tensors.size(), fb.tensors.size()) << a << " vs " << b;
+  for (const auto& [name, t] : fa.tensors) {
+    ASSERT_TRUE(fb.tensors.count(name)) << name << " missing from " << b;
+    EXPECT_TRUE(torch::equal(t, fb.tensors.at(name))) << name << " differs";
+  }
+}
+
+// A key anywhere in a JSON document (depth first), or nullptr.
+const nlohmann::json* find_key(const nlohmann::json& j, const std::string& key) {
+  if (j.is_object()) {
+    if (j.contains(key)) return &j.at(key);
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (const auto* found = find_key(it.value(), key)) return found;
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) {
+      if (const auto* found = find_key(v, key)) return found;
+    }
+  }
+  return nullptr;
+}
+
+// Replaces the value of every `key` in a JSON document; returns how many were replaced.
+int replace_key(nlohmann::json& j, const std::string& key, const nlohmann::json& value) {
+  int n = 0;
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      if (it.key() == key) {
+        it.value() = value;
+        ++n;
+      } else {
+        n += replace_key(it.value(), key, value);
+      }
+    }
+  } else if (j.is_array()) {
+    for (auto& v : j) n += replace_key(v, key, value);
+  }
+  return n;
+}
+
+bool all_finite(const at::Tensor& t) { return torch::isfinite(t).all().item<bool>(); }
+
+// A mono test tone with a pulse on every beat, `seconds` long.
+Audio tone(double seconds, int rate = 16000) {
+  const int64_t n = std::llround(seconds * rate);
+  auto t = torch::arange(n, torch::kFloat64) / rate;
+  auto beat = torch::relu(torch::cos(2.0 * M_PI * 2.0 * t)).pow(8);  // 120 BPM
+  auto y = 0.3 * torch::sin(2.0 * M_PI * 440.0 * t) + 0.3 * beat * torch::sin(2.0 * M_PI * 80.0 * t);
+  Audio a;
+  a.samples = y.to(torch::kFloat32);
+  a.sample_rate_hz = rate;
+  return a;
+}
+
+void copy_dir(const fs::path& from, const fs::path& to) {
+  fs::create_directories(to.parent_path());
+  fs::copy(from, to, fs::copy_options::recursive);
+}
+
+// A synthetic prepared folder and a trained tiny VAE in a fresh temp folder.
+class DiffusionTrainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_ = tmp_.path() / "data";
+    test::write_synthetic_prepared(data_);
+    vae_ = train_tiny_vae(data_, tmp_.path());
+    music_only_vae_ = tmp_.path() / "vae_music" / "last";
+  }
+
+  DiffusionTrainOptions options(const std::string& direction, const fs::path& out) const {
+    DiffusionTrainOptions o;
+    o.direction = direction;
+    o.vae_dir = vae_;
+    o.data_dir = data_;
+    o.config = tiny_diffusion_config();
+    o.out_dir = out;
+    return o;
+  }
+
+  // Trains an expert into tmp/<name> and returns its checkpoint (tmp/<name>/last).
+  fs::path train_expert(const std::string& direction, const std::string& name) {
+    auto r = train_diffusion(options(direction, tmp_.path() / name));
+    EXPECT_EQ(r.step, 4);
+    return tmp_.path() / name / "last";
+  }
+
+  // A model folder (vae/, motion2music/, music2motion/) from checkpoints.
+  fs::path assemble_model(const fs::path& m2a, const fs::path& a2m, const std::string& name) {
+    const fs::path dir = tmp_.path() / name;
+    copy_dir(vae_, dir / "vae");
+    copy_dir(m2a, dir / "motion2music");
+    copy_dir(a2m, dir / "music2motion");
+    return dir;
+  }
+
+  test::TempDir tmp_;
+  fs::path data_, vae_, music_only_vae_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Configs
+
+TEST(DiffusionRunConfig, RoundTripsAndRejectsBadValues) {
+  const DiffusionRunConfig c = tiny_diffusion_config();
+  EXPECT_NO_THROW(c.validate());
+  nlohmann::json j = c;
+  const auto back = j.get<DiffusionRunConfig>();
+  EXPECT_EQ(back.denoiser.hidden, 32);
+  EXPECT_EQ(back.schedule.timesteps, 50);
+  EXPECT_EQ(back.train.steps, 4);
+  EXPECT_EQ(back.sampler.window, 32);
+  EXPECT_DOUBLE_EQ(back.cond_dropout, c.cond_dropout);
+  EXPECT_EQ(nlohmann::json(back), j);
+
+  DiffusionRunConfig bad = tiny_diffusion_config();
+  bad.cond_dropout = 1.5;
+  EXPECT_THROW(bad.validate(), ConfigError) << "cond_dropout > 1 was accepted";
+  bad = tiny_diffusion_config();
+  bad.cond_dropout = -0.1;
+  EXPECT_THROW(bad.validate(), ConfigError) << "cond_dropout < 0 was accepted";
+  bad = tiny_diffusion_config();
+  bad.denoiser.heads = 3;  // 32 % 3 != 0
+  EXPECT_THROW(bad.validate(), ConfigError);
+  bad = tiny_diffusion_config();
+  bad.train.checkpoint_every = 3;  // not a multiple of log_every
+  EXPECT_THROW(bad.validate(), ConfigError);
+  bad = tiny_diffusion_config();
+  bad.sampler.steps = 0;
+  EXPECT_THROW(bad.validate(), ConfigError);
+  nlohmann::json unknown = tiny_diffusion_config();
+  unknown["train"]["stpes"] = 3;
+  EXPECT_THROW(unknown.get<DiffusionRunConfig>(), ConfigError) << "an unknown key was accepted";
+  unknown = tiny_diffusion_config();
+  unknown["denoisr"] = nlohmann::json::object();
+  EXPECT_THROW(unknown.get<DiffusionRunConfig>(), ConfigError) << "an unknown key was accepted";
+}
+
+TEST(DiffusionRunConfig, ShippedTinyConfigLoads) {
+  const fs::path path = test::source_dir() / "configs" / "diffusion_tiny.json";
+  if (!fs::exists(path)) GTEST_SKIP() << "skipped: " << path << " is absent";
+  DiffusionRunConfig c;
+  ASSERT_NO_THROW(c = load_diffusion_run_config(path));
+  EXPECT_LE(c.denoiser.hidden, 64) << "the tiny config is meant for unit tests";
+  EXPECT_LE(c.train.steps, 10);
+  EXPECT_NO_THROW(c.validate());
+  test::TempDir tmp;
+  write_json(tmp.path() / "bad.json", nlohmann::json{{"denoiser", {{"hiden", 3}}}});
+  EXPECT_THROW(load_diffusion_run_config(tmp.path() / "bad.json"), ConfigError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+TEST_F(DiffusionTrainerTest, BothDirectionsWriteCheckpointsMetricsAndLatents) {
+  const std::string fingerprint = bicor_vae_fingerprint(vae_);
+  EXPECT_FALSE(fingerprint.empty());
+  EXPECT_EQ(bicor_vae_fingerprint(vae_), fingerprint) << "the fingerprint is not deterministic";
+  std::vector<DiffusionExpertSpec> specs;
+  for (const std::string direction : {"motion2music", "music2motion"}) {
+    SCOPED_TRACE(direction);
+    const fs::path out = tmp_.path() / direction;
+    auto r = train_diffusion(options(direction, out));
+    EXPECT_EQ(r.step, 4);
+    EXPECT_EQ(r.checkpoint.string(), (out / "last").string());
+    for (const char* f : {"last/config.json", "last/model.safetensors", "best/model.safetensors",
+                          "metrics.jsonl", "latents.safetensors"}) {
+      EXPECT_TRUE(fs::exists(out / f)) << f;
+    }
+    const auto cfg = read_json_file(out / "last" / "config.json");
+    EXPECT_EQ(cfg.at("format"), kDiffusionFormat);
+    const auto* dir_field = find_key(cfg, "direction");
+    ASSERT_NE(dir_field, nullptr) << "config.json has no \"direction\": " << cfg.dump();
+    EXPECT_EQ(*dir_field, direction);
+
+    // Metrics: training averages at steps 2 and 4, validation at step 4.
+    const auto metrics = read_metrics(out / "metrics.jsonl");
+    int train_lines = 0, validation_lines = 0;
+    for (const auto& m : metrics) {
+      ASSERT_TRUE(m.contains("loss")) << m.dump();
+      EXPECT_TRUE(std::isfinite(m.at("loss").get<double>())) << m.dump();
+      const std::string split = m.value("split", "");
+      if (split == "train") ++train_lines;
+      if (split == "validation") ++validation_lines;
+    }
+    EXPECT_EQ(train_lines, 2);
+    EXPECT_GE(validation_lines, 1);
+    ASSERT_TRUE(r.last_validation.is_object()) << r.last_validation.dump();
+    EXPECT_TRUE(r.last_validation.contains("loss")) << r.last_validation.dump();
+
+    // The latent cache: both streams of every clip, same length (400 frames / 2).
+    const auto cache = load_safetensors(out / "latents.safetensors");
+    for (const char* clip : {"synthetic_0", "synthetic_5"}) {
+      const std::string a = std::string("music/") + clip, m = std::string("motion/") + clip;
+      ASSERT_TRUE(cache.tensors.count(a)) << a;
+      ASSERT_TRUE(cache.tensors.count(m)) << m;
+      EXPECT_EQ(cache.tensors.at(a).sizes(), (std::vector<int64_t>{8, 200})) << a;
+      EXPECT_EQ(cache.tensors.at(m).sizes(), (std::vector<int64_t>{8, 200})) << m;
+    }
+
+    // The checkpoint loads as an expert tied to this VAE.
+    DiffusionExpert expert = DiffusionExpert::load(out / "last");
+    const auto& s = expert.spec();
+    EXPECT_EQ(s.direction, direction);
+    EXPECT_EQ(s.vae_fingerprint, fingerprint);
+    EXPECT_EQ(s.denoiser.latent_channels, 8) << "latent channels come from the VAE";
+    EXPECT_EQ(s.denoiser.cond_channels, 8);
+    EXPECT_EQ(s.denoiser.hidden, 32);
+    EXPECT_EQ(s.schedule.timesteps, 50);
+    EXPECT_EQ(s.sampler.steps, 5);
+    EXPECT_EQ(s.sampler.window, 32);
+    EXPECT_GT(s.music_scale, 0.0);
+    EXPECT_GT(s.motion_scale, 0.0);
+    EXPECT_TRUE(std::isfinite(s.music_scale) && std::isfinite(s.motion_scale));
+    auto eps = expert.eps();
+    auto out_eps = eps(torch::randn({1, 8, 20}), torch::tensor({10}, torch::kInt64),
+                       torch::randn({1, 8, 20}));
+    EXPECT_EQ(out_eps.sizes(), (std::vector<int64_t>{1, 8, 20}));
+    EXPECT_TRUE(all_finite(out_eps));
+    specs.push_back(s);
+  }
+  // Both experts scale the latents alike (they share the VAE and the data).
+  ASSERT_EQ(specs.size(), 2u);
+  EXPECT_DOUBLE_EQ(specs[0].music_scale, specs[1].music_scale);
+  EXPECT_DOUBLE_EQ(specs[0].motion_scale, specs[1].motion_scale);
+}
+
+TEST_F(DiffusionTrainerTest, ResumeContinuesExactly) {
+  train_diffusion(options("music2motion", tmp_.path() / "straight"));
+  auto o = options("music2motion", tmp_.path() / "split");
+  o.stop_after_steps = 2;
+  EXPECT_EQ(train_diffusion(o).step, 2);
+  EXPECT_TRUE(fs::exists(tmp_.path() / "split" / "last" / "model.safetensors"));
+  o.stop_after_steps = -1;
+  o.resume = true;
+  EXPECT_EQ(train_diffusion(o).step, 4);
+  expect_same_tensors(tmp_.path() / "straight" / "last" / "model.safetensors",
+                      tmp_.path() / "split" / "last" / "model.safetensors");
+  // The metrics read like an uninterrupted run's (timing fields aside).
+  const auto a = read_metrics(tmp_.path() / "straight" / "metrics.jsonl");
+  const auto b = read_metrics(tmp_.path() / "split" / "metrics.jsonl");
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].value("split", ""), b[i].value("split", "")) << "line " << i;
+    EXPECT_EQ(a[i].value("step", -1), b[i].value("step", -1)) << "line " << i;
+    EXPECT_EQ(a[i].value("loss", -1.0), b[i].value("loss", -1.0)) << "line " << i;
+  }
+}
+
+TEST_F(DiffusionTrainerTest, BadRunsAreConfigErrors) {
+  // Resume with another config.
+  auto o = options("motion2music", tmp_.path() / "run");
+  o.stop_after_steps = 2;
+  train_diffusion(o);
+  o.resume = true;
+  o.stop_after_steps = -1;
+  o.config.train.learning_rate = 2e-3;
+  EXPECT_THROW(train_diffusion(o), ConfigError) << "resume with another learning rate";
+  o.config = tiny_diffusion_config();
+  o.config.denoiser.hidden = 64;
+  EXPECT_THROW(train_diffusion(o), ConfigError) << "resume with another denoiser";
+  o.config = tiny_diffusion_config();
+  o.direction = "music2motion";
+  EXPECT_THROW(train_diffusion(o), ConfigError) << "resume in the other direction";
+  // Resume with the checkpoint's own config.
+  o.direction = "motion2music";
+  o.has_config = false;
+  o.config = DiffusionRunConfig{};
+  EXPECT_EQ(train_diffusion(o).step, 4);
+
+  // A VAE without its motion stage.
+  auto m = options("music2motion", tmp_.path() / "music_only");
+  m.vae_dir = music_only_vae_;
+  EXPECT_THROW(train_diffusion(m), ConfigError) << "a music-stage-only VAE was accepted";
+  // An unknown direction.
+  auto d = options("dance2music", tmp_.path() / "dance");
+  EXPECT_THROW(train_diffusion(d), ConfigError) << "an unknown direction was accepted";
+  d.direction = "";
+  EXPECT_THROW(train_diffusion(d), ConfigError) << "an empty direction was accepted";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+TEST_F(DiffusionTrainerTest, PipelineGeneratesAllThreeTasks) {
+  const fs::path m2a = train_expert("motion2music", "m2a");
+  const fs::path a2m = train_expert("music2motion", "a2m");
+  Pipeline p = Pipeline::load(PipelinePaths{vae_, m2a, a2m});
+  ASSERT_TRUE(p.has_motion2music());
+  ASSERT_TRUE(p.has_music2motion());
+  EXPECT_EQ(p.motion2music().spec().direction, "motion2music");
+  EXPECT_EQ(p.music2motion().spec().direction, "music2motion");
+  GenerateOptions opt;
+  opt.sampler = p.default_sampler();
+  EXPECT_EQ(opt.sampler.steps, 5) << "the sampler defaults are the run config's";
+  EXPECT_EQ(opt.sampler.window, 32);
+  opt.sampler.steps = 3;
+  opt.griffin_lim_iterations = 2;
+  const int sr = p.vae().spec().logmel.sample_rate_hz;
+  const std::string skeleton = p.vae().spec().skeleton.name;
+
+  // Motion to music: a validation clip cut to 187 frames at 62.5 fps (2.992 s, an odd count).
+  {
+    auto clip = PreparedDataset::open(data_).load("synthetic_4");
+    Motion motion{clip.motion.narrow(0, 0, 187).contiguous(), clip.fps, clip.skeleton};
+    GenerateTimings timings;
+    int64_t progress_calls = 0;
+    auto music = p.motion_to_music(motion, opt, &timings,
+                                   [&](const Progress&) { ++progress_calls; });
+    EXPECT_EQ(music.audio.sample_rate_hz, sr);
+    EXPECT_EQ(music.audio.samples.dim(), 1);
+    EXPECT_EQ(music.audio.samples.numel(), std::llround(motion.duration_s() * sr))
+        << "the music must last exactly as long as the motion";
+    EXPECT_TRUE(all_finite(music.audio.samples));
+    ASSERT_EQ(music.latent.dim(), 2);
+    EXPECT_EQ(music.latent.size(0), 8);
+    EXPECT_GE(music.latent.size(1), 93);
+    ASSERT_EQ(music.logmel.dim(), 2);
+    EXPECT_EQ(music.logmel.size(0), p.vae().spec().logmel.n_mels);
+    EXPECT_TRUE(all_finite(music.logmel));
+    EXPECT_GT(timings.total(), 0.0);
+    EXPECT_GT(progress_calls, 0);
+  }
+
+  // Music to motion: a 2.5 s tone at 16 kHz, and 2.0 s at 22.05 kHz (resampled).
+  {
+    auto dance = p.music_to_motion(tone(2.5), opt);
+    EXPECT_EQ(dance.motion.num_frames(), 75) << "2.5 s at 30 fps";
+    EXPECT_DOUBLE_EQ(dance.motion.fps, 30.0);
+    EXPECT_EQ(dance.motion.skeleton.name, skeleton);
+    ASSERT_EQ(dance.motion.joints.dim(), 3);
+    EXPECT_EQ(dance.motion.joints.size(1), p.vae().spec().skeleton.num_joints());
+    EXPECT_TRUE(all_finite(dance.motion.joints));
+    EXPECT_NO_THROW(dance.motion.validate("generated motion"));
+    EXPECT_EQ(dance.latent.size(0), 8);
+    // Same seed, same dance.
+    auto again = p.music_to_motion(tone(2.5), opt);
+    EXPECT_TRUE(torch::equal(dance.motion.joints, again.motion.joints))
+        << "generation is not deterministic for a fixed seed";
+    auto other = p.music_to_motion(tone(2.0, 22050), opt);
+    EXPECT_EQ(other.motion.num_frames(), 60) << "2.0 s of 22.05 kHz audio at 30 fps";
+    GenerateOptions fps25 = opt;
+    fps25.motion_fps = 25.0;
+    auto at25 = p.music_to_motion(tone(2.0), fps25);
+    EXPECT_EQ(at25.motion.num_frames(), 50);
+    EXPECT_DOUBLE_EQ(at25.motion.fps, 25.0);
+  }
+
+  // Joint generation.
+  {
+    auto [music, dance] = p.joint(2.0, opt);
+    EXPECT_EQ(music.audio.samples.numel(), std::llround(2.0 * sr));
+    EXPECT_EQ(music.audio.sample_rate_hz, sr);
+    EXPECT_TRUE(all_finite(music.audio.samples));
+    EXPECT_EQ(dance.motion.num_frames(), 60);
+    EXPECT_DOUBLE_EQ(dance.motion.fps, 30.0);
+    EXPECT_EQ(dance.motion.skeleton.name, skeleton);
+    EXPECT_TRUE(all_finite(dance.motion.joints));
+    EXPECT_EQ(music.latent.size(1), dance.latent.size(1)) << "both chains have one length";
+  }
+
+  // A model folder, and a pipeline with one expert only.
+  {
+    const fs::path model = assemble_model(m2a, a2m, "model");
+    const auto paths = PipelinePaths::from_model_dir(model);
+    EXPECT_EQ(paths.vae.string(), (model / "vae").string());
+    EXPECT_EQ(paths.motion2music.string(), (model / "motion2music").string());
+    EXPECT_EQ(paths.music2motion.string(), (model / "music2motion").string());
+    Pipeline from_dir = Pipeline::load(paths);
+    EXPECT_TRUE(from_dir.has_motion2music() && from_dir.has_music2motion());
+
+    Pipeline half = Pipeline::load(PipelinePaths{vae_, m2a, {}});
+    EXPECT_TRUE(half.has_motion2music());
+    EXPECT_FALSE(half.has_music2motion());
+    EXPECT_THROW(half.music2motion(), ConfigError);
+    EXPECT_THROW(half.music_to_motion(tone(1.0), opt), ConfigError);
+    EXPECT_THROW(half.joint(1.0, opt), ConfigError);
+  }
+}
+
+TEST_F(DiffusionTrainerTest, ExpertsOfAnotherVaeAreRejected) {
+  const fs::path m2a = train_expert("motion2music", "m2a");
+  const fs::path edited = tmp_.path() / "edited";
+  copy_dir(m2a, edited);
+  auto cfg = read_json_file(edited / "config.json");
+  ASSERT_GE(replace_key(cfg, "vae_fingerprint", "0000"), 1)
+      << "config.json has no vae_fingerprint: " << cfg.dump();
+  write_json(edited / "config.json", cfg);
+  // The expert itself still loads; the pipeline refuses to pair it with this VAE.
+  EXPECT_EQ(DiffusionExpert::load(edited).spec().vae_fingerprint, "0000");
+  try {
+    Pipeline::load(PipelinePaths{vae_, edited, {}});
+    FAIL() << "an expert of another VAE was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("fingerprint"), std::string::npos) << e.what();
+  } catch (const std::exception& e) {
+    FAIL() << "expected a ConfigError, got: " << e.what();
+  }
+  // A folder that is not there.
+  EXPECT_THROW(Pipeline::load(PipelinePaths{vae_, tmp_.path() / "nothing", {}}), IoError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command line
+
+TEST_F(DiffusionTrainerTest, CliTrainsAndGenerates) {
+  const fs::path cfg = tmp_.path() / "diffusion_tiny.json";
+  write_json(cfg, nlohmann::json(tiny_diffusion_config()));
+  const std::string common = " --vae " + vae_.string() + " --data " + data_.string() +
+                             " --config " + cfg.string();
+  const fs::path o1 = tmp_.path() / "cli_m2a", o2 = tmp_.path() / "cli_a2m";
+  auto r = test::run_momu("train-diffusion -q --direction motion2music" + common + " --out " +
+                          o1.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(o1 / "last" / "model.safetensors"));
+  r = test::run_momu("train-diffusion -q --direction music2motion" + common + " --out " +
+                     o2.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(o2 / "last" / "model.safetensors"));
+  r = test::run_momu("train-diffusion -q --direction dance2music" + common + " --out " +
+                     (tmp_.path() / "cli_bad").string());
+  EXPECT_NE(r.exit_code, 0) << "an unknown direction was accepted";
+
+  const fs::path model = assemble_model(o1 / "last", o2 / "last", "model");
+  const fs::path io = tmp_.path() / "io";
+  fs::create_directories(io);
+  write_wav(io / "song.wav", tone(3.0));
+  const std::string m = " --model " + model.string();
+
+  // Music to motion.
+  const fs::path dance = io / "dance.json";
+  r = test::run_momu("generate -q" + m + " --task music2motion --music " +
+                     (io / "song.wav").string() + " --out " + dance.string() + " --steps 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(dance));
+  {
+    Motion motion = load_motion(dance);
+    EXPECT_NEAR(motion.duration_s(), 3.0, 1.0 / motion.fps + 1e-9);
+    EXPECT_EQ(motion.skeleton.name, "dwm23");
+  }
+
+  // Motion to music, from the dance just written.
+  const fs::path music = io / "music.wav";
+  r = test::run_momu("generate -q" + m + " --task motion2music --motion " + dance.string() +
+                     " --out " + music.string() + " --steps 3 --griffin-lim-iterations 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(music));
+  EXPECT_NEAR(load_audio(music).duration_s(), 3.0, 0.05);
+
+  // Joint generation.
+  const fs::path joint = io / "joint";
+  r = test::run_momu("generate -q" + m + " --task joint --seconds 2 --out-dir " + joint.string() +
+                     " --steps 3 --griffin-lim-iterations 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"music.wav", "motion.json", "motion.bvh"}) {
+    EXPECT_TRUE(fs::exists(joint / f)) << f;
+  }
+  if (fs::exists(joint / "music.wav")) {
+    EXPECT_NEAR(load_audio(joint / "music.wav").duration_s(), 2.0, 0.01);
+  }
+  if (fs::exists(joint / "motion.json")) {
+    EXPECT_NEAR(load_motion(joint / "motion.json").duration_s(), 2.0, 0.05);
+  }
+}
+
+TEST_F(DiffusionTrainerTest, CliRejectsBadGenerateInputs) {
+  const fs::path model =
+      assemble_model(train_expert("motion2music", "m2a"), train_expert("music2motion", "a2m"),
+                     "model");
+  const fs::path io = tmp_.path() / "io";
+  fs::create_directories(io);
+  const fs::path song = io / "song.wav";
+  write_wav(song, tone(1.5));
+  const std::string m = " --model " + model.string();
+
+  // A valid call first, so the failures below are about their one bad input.
+  auto r = test::run_momu("generate -q" + m + " --task music2motion --music " + song.string() +
+                          " --out " + (io / "ok.json").string() + " --steps 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(io / "ok.json"));
+
+  r = test::run_momu("generate -q" + m + " --task music2motion --out " +
+                     (io / "a.json").string() + " --steps 2");
+  EXPECT_NE(r.exit_code, 0) << "music2motion without --music was accepted";
+  EXPECT_NE(r.err.find("music"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(io / "a.json"));
+
+  r = test::run_momu("generate -q" + m + " --task motion2music --out " +
+                     (io / "b.wav").string() + " --steps 2");
+  EXPECT_NE(r.exit_code, 0) << "motion2music without --motion was accepted";
+  EXPECT_NE(r.err.find("motion"), std::string::npos) << r.err;
+
+  const fs::path xyz = io / "dance.xyz";
+  r = test::run_momu("generate -q" + m + " --task music2motion --music " + song.string() +
+                     " --out " + xyz.string() + " --steps 2");
+  EXPECT_NE(r.exit_code, 0) << "an unknown output extension was accepted";
+  EXPECT_FALSE(fs::exists(xyz)) << "a file was written for a rejected extension";
+
+  r = test::run_momu("generate -q" + m + " --task music2motion --music " + song.string() +
+                     " --out " + (io / "c.json").string() + " --steps 0");
+  EXPECT_NE(r.exit_code, 0) << "--steps 0 was accepted";
+  EXPECT_FALSE(fs::exists(io / "c.json"));
+
+  r = test::run_momu("generate -q" + m + " --task dance --music " + song.string() + " --out " +
+                     (io / "d.json").string());
+  EXPECT_NE(r.exit_code, 0) << "an unknown task was accepted";
+
+  const fs::path missing = tmp_.path() / "no_such_model";
+  r = test::run_momu("generate -q --model " + missing.string() + " --task music2motion --music " +
+                     song.string() + " --out " + (io / "e.json").string() + " --steps 2");
+  EXPECT_NE(r.exit_code, 0) << "a missing model folder was accepted";
+  EXPECT_NE(r.err.find(missing.string()), std::string::npos) << r.err;
+}
+
+TEST_F(DiffusionTrainerTest, CliJointOutputRenders) {
+  if (std::system("command -v ffmpeg >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "skipped: ffmpeg is not installed (run scripts/setup.sh)";
+  }
+  const fs::path model =
+      assemble_model(train_expert("motion2music", "m2a"), train_expert("music2motion", "a2m"),
+                     "model");
+  const fs::path joint = tmp_.path() / "joint";
+  auto r = test::run_momu("generate -q --model " + model.string() +
+                          " --task joint --seconds 2 --out-dir " + joint.string() +
+                          " --steps 3 --griffin-lim-iterations 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(fs::exists(joint / "motion.json"));
+  ASSERT_TRUE(fs::exists(joint / "music.wav"));
+  const fs::path video = joint / "preview.mp4";
+  r = test::run_momu("render -q --motion " + (joint / "motion.json").string() + " --music " +
+                     (joint / "music.wav").string() + " --out " + video.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(video));
+  EXPECT_GT(fs::file_size(video), 0u);
+}
+
+}  // namespace
+}  // namespace momu

@@ -1,0 +1,157 @@
+// momu generate: motion to music, music to motion, and joint generation
+// (include/momu/generate/pipeline.h).
+#include <cstdlib>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "momu/core/error.h"
+#include "momu/generate/pipeline.h"
+#include "momu/io/audio_file.h"
+#include "momu/io/motion_file.h"
+
+namespace momu::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string lower_ext(const fs::path& p) {
+  std::string e = p.extension().string();
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+void check_motion_out(const fs::path& p) {
+  const std::string e = lower_ext(p);
+  if (e != ".json" && e != ".npy" && e != ".bvh") {
+    throw ConfigError("generate: --out " + p.string() + ": a motion is written as .json, .npy or .bvh");
+  }
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app, CliContext& ctx) {
+  struct Args {
+    std::string task, model, vae, m2a, a2m, motion, music, out, out_dir, skeleton;
+    double seconds = 0.0, fps = 0.0, in_fps = 0.0;
+    SamplerArgs s;
+    bool no_bones = false;
+    int gl_iterations = 32;
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("generate", "motion to music, music to motion, or both together");
+  cmd->add_option("--task", a->task, "motion2music, music2motion or joint")
+      ->required()
+      ->check(CLI::IsMember({"motion2music", "music2motion", "joint"}));
+  cmd->add_option("--model", a->model,
+                  "model folder with vae/, motion2music/, music2motion/ (default: $MOMU_MODEL)");
+  cmd->add_option("--vae", a->vae, "BiCoR-VAE checkpoint folder (overrides <model>/vae)");
+  cmd->add_option("--motion2music-expert", a->m2a, "motion2music checkpoint (overrides the model's)");
+  cmd->add_option("--music2motion-expert", a->a2m, "music2motion checkpoint (overrides the model's)");
+  cmd->add_option("--motion", a->motion, "motion2music: the input motion (.json, .npy, .bvh, DwM folder)");
+  cmd->add_option("--music", a->music, "music2motion: the input music (wav, flac, ogg, mp3)");
+  cmd->add_option("--seconds", a->seconds, "joint: length in seconds")->check(CLI::PositiveNumber);
+  cmd->add_option("--out", a->out, "motion2music: .wav; music2motion: .json, .npy or .bvh");
+  cmd->add_option("--out-dir", a->out_dir, "joint: folder for music.wav, motion.json, motion.bvh");
+  cmd->add_option("--fps", a->fps, "frame rate of the generated motion (default 30)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--input-fps", a->in_fps, "frame rate of an input .npy motion (default 25)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--skeleton", a->skeleton, "skeleton of an input .npy motion (default: guessed)");
+  add_sampler_options(cmd, a->s);
+  cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths as they are");
+  cmd->add_option("--griffin-lim-iterations", a->gl_iterations, "vocoder iterations (default 32)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->footer(
+      "Examples:\n"
+      "  momu generate --model models/default --task music2motion --music song.mp3 --out dance.bvh\n"
+      "  momu generate --model models/default --task motion2music --motion dance.json --out music.wav\n"
+      "  momu generate --model models/default --task joint --seconds 30 --out-dir out/joint --seed 7");
+  cmd->callback([&ctx, a] {
+    ctx.apply_runtime();
+    // Check every argument before any work, so a bad one writes nothing.
+    if (a->task == "motion2music") {
+      if (a->motion.empty()) throw ConfigError("generate --task motion2music needs --motion <motion file>");
+      if (a->out.empty()) throw ConfigError("generate --task motion2music needs --out <file.wav>");
+      if (lower_ext(a->out) != ".wav") throw ConfigError("generate: --out " + a->out + ": music is written as .wav");
+    } else if (a->task == "music2motion") {
+      if (a->music.empty()) throw ConfigError("generate --task music2motion needs --music <audio file>");
+      if (a->out.empty()) throw ConfigError("generate --task music2motion needs --out <file.json|.npy|.bvh>");
+      check_motion_out(a->out);
+    } else {
+      if (!(a->seconds > 0.0)) throw ConfigError("generate --task joint needs --seconds <length>");
+      if (a->out_dir.empty()) throw ConfigError("generate --task joint needs --out-dir <folder>");
+    }
+    PipelinePaths paths;
+    std::string model = a->model;
+    if (model.empty()) {
+      if (const char* env = std::getenv("MOMU_MODEL")) model = env;
+    }
+    if (!model.empty()) {
+      paths = PipelinePaths::from_model_dir(model);
+    } else if (a->vae.empty()) {
+      throw ConfigError("generate: give --model <folder> (or set MOMU_MODEL), or --vae and the experts");
+    }
+    if (!a->vae.empty()) paths.vae = a->vae;
+    if (!a->m2a.empty()) paths.motion2music = a->m2a;
+    if (!a->a2m.empty()) paths.music2motion = a->a2m;
+    if (a->task != "music2motion" && paths.motion2music.empty()) {
+      throw ConfigError("generate: the model has no motion2music expert (--motion2music-expert)");
+    }
+    if (a->task != "motion2music" && paths.music2motion.empty()) {
+      throw ConfigError("generate: the model has no music2motion expert (--music2motion-expert)");
+    }
+    Pipeline pipe = Pipeline::load(paths, ctx.device);
+    GenerateOptions o;
+    o.sampler = pipe.default_sampler();
+    apply_sampler_args(a->s, pipe.schedule_timesteps(), o.sampler);
+    o.bone_postprocess = !a->no_bones;
+    o.griffin_lim_iterations = a->gl_iterations;
+    if (a->fps > 0) o.motion_fps = a->fps;
+    GenerateTimings timings;
+    nlohmann::json report{{"task", a->task}, {"sampler", o.sampler}};
+    auto bar = ctx.progress_bar("generate");
+    if (a->task == "motion2music") {
+      MotionLoadOptions lo;
+      lo.fps = a->in_fps;
+      lo.skeleton = a->skeleton;
+      const Motion motion = load_motion(a->motion, lo);
+      GeneratedMusic music = pipe.motion_to_music(motion, o, &timings, bar);
+      write_wav(a->out, music.audio);
+      report["out"] = a->out;
+      report["seconds"] = music.audio.duration_s();
+      report["input_seconds"] = motion.duration_s();
+    } else if (a->task == "music2motion") {
+      AudioLoadOptions lo;
+      lo.target_rate_hz = pipe.vae().spec().logmel.sample_rate_hz;
+      const Audio audio = load_audio(a->music, lo);
+      GeneratedMotion motion = pipe.music_to_motion(audio, o, &timings, bar);
+      save_motion(a->out, motion.motion);
+      report["out"] = a->out;
+      report["seconds"] = motion.motion.duration_s();
+      report["frames"] = motion.motion.num_frames();
+      report["fps"] = motion.motion.fps;
+      report["input_seconds"] = audio.duration_s();
+    } else {
+      auto [music, motion] = pipe.joint(a->seconds, o, &timings, bar);
+      const fs::path dir = a->out_dir;
+      fs::create_directories(dir);
+      write_wav(dir / "music.wav", music.audio);
+      save_motion(dir / "motion.json", motion.motion);
+      save_motion(dir / "motion.bvh", motion.motion);
+      report["out_dir"] = dir.string();
+      report["seconds"] = music.audio.duration_s();
+      report["frames"] = motion.motion.num_frames();
+      report["fps"] = motion.motion.fps;
+    }
+    report["timings_s"] = {{"encode", timings.encode_s},
+                           {"sampling", timings.sampling_s},
+                           {"decode", timings.decode_s},
+                           {"vocoder", timings.vocoder_s},
+                           {"total", timings.total()}};
+    print_json(report);
+  });
+}
+
+}  // namespace momu::cli

@@ -1,0 +1,75 @@
+// momu train-diffusion: a diffusion expert over BiCoR-VAE latents
+// (include/momu/train/diffusion_trainer.h).
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "momu/core/error.h"
+#include "momu/io/json_file.h"
+#include "momu/train/diffusion_trainer.h"
+
+namespace momu::cli {
+
+void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
+  struct Args {
+    std::string direction, vae, data, config, out;
+    bool resume = false;
+    int64_t steps = 0;
+    int64_t stop_after = -1;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("train-diffusion",
+                                 "train a diffusion expert (motion2music or music2motion) on VAE latents");
+  cmd->add_option("--direction", args->direction, "motion2music or music2motion")
+      ->required()
+      ->check(CLI::IsMember({"motion2music", "music2motion"}));
+  cmd->add_option("--vae", args->vae, "BiCoR-VAE checkpoint folder (both stages trained)")->required();
+  cmd->add_option("--data", args->data, "a `momu prepare` folder")->required();
+  cmd->add_option("--config", args->config,
+                  "run config JSON (configs/diffusion_tiny.json, configs/diffusion_base.json); with "
+                  "--resume the checkpoint's config is used when omitted");
+  cmd->add_option("--out", args->out, "run folder: latents.safetensors, metrics.jsonl, last/, best/")
+      ->required();
+  cmd->add_flag("--resume", args->resume, "continue exactly from <out>/last");
+  cmd->add_option("--steps", args->steps, "override the number of steps")->check(CLI::PositiveNumber);
+  cmd->add_option("--stop-after", args->stop_after,
+                  "stop with a checkpoint after this many steps of this call (resume later)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->footer(
+      "Examples:\n"
+      "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
+      "--config configs/diffusion_base.json --out runs/a2m\n"
+      "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
+      "--out runs/a2m --resume --steps 6000");
+  cmd->callback([&ctx, args] {
+    ctx.apply_runtime();
+    DiffusionTrainOptions o;
+    o.direction = args->direction;
+    o.vae_dir = args->vae;
+    o.data_dir = args->data;
+    o.out_dir = args->out;
+    o.resume = args->resume;
+    o.device = ctx.device;
+    o.stop_after_steps = args->stop_after;
+    if (!args->config.empty()) {
+      o.config = load_diffusion_run_config(args->config);
+    } else if (args->resume) {
+      o.config = read_json_file(std::filesystem::path(args->out) / "last" / "config.json")
+                     .at("run")
+                     .get<DiffusionRunConfig>();
+    } else {
+      throw ConfigError("train-diffusion: --config is required for a new run");
+    }
+    if (args->steps > 0) o.config.train.steps = args->steps;
+    o.config.validate();
+    const DiffusionTrainResult r =
+        train_diffusion(o, ctx.log_sink(), ctx.progress_bar("train-" + args->direction));
+    print_json({{"direction", args->direction},
+                {"step", r.step},
+                {"seconds", r.seconds},
+                {"checkpoint", r.checkpoint.string()},
+                {"validation", r.last_validation}});
+  });
+}
+
+}  // namespace momu::cli
