@@ -36,7 +36,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     std::string task, model, vae, m2a, a2m, motion, music, out, out_dir, skeleton;
     double seconds = 0.0, fps = 0.0, in_fps = 0.0;
     SamplerArgs s;
-    bool no_bones = false;
+    bool no_bones = false, no_floor = false;
     int gl_iterations = 32;
   };
   auto a = std::make_shared<Args>();
@@ -61,6 +61,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--skeleton", a->skeleton, "skeleton of an input .npy motion (default: guessed)");
   add_sampler_options(cmd, a->s);
   cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths as they are");
+  cmd->add_flag("--no-floor", a->no_floor, "keep the decoded root height (no drift removal)");
   cmd->add_option("--griffin-lim-iterations", a->gl_iterations, "vocoder iterations (default 32)")
       ->check(CLI::NonNegativeNumber);
   cmd->footer(
@@ -107,6 +108,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     o.sampler = pipe.default_sampler();
     apply_sampler_args(a->s, pipe.schedule_timesteps(), o.sampler);
     o.bone_postprocess = !a->no_bones;
+    o.keep_on_floor = !a->no_floor;
     o.griffin_lim_iterations = a->gl_iterations;
     if (a->fps > 0) o.motion_fps = a->fps;
     GenerateTimings timings;

@@ -140,6 +140,9 @@ GeneratedMotion Pipeline::decode_motion(const at::Tensor& latent, int64_t frames
                                   torch::tensor(spec->bone_min, torch::kFloat64),
                                   torch::tensor(spec->bone_max, torch::kFloat64));
   }
+  if (options.keep_on_floor) {
+    r.joints = momu::keep_on_floor(r.joints, r.skeleton, std::max<int64_t>(1, std::llround(2.0 * r.fps)));
+  }
   out.motion = std::move(r);
   add(timings ? &timings->decode_s : nullptr, since(t0));
   return out;

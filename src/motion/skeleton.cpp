@@ -372,4 +372,22 @@ at::Tensor clamp_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton
   return torch::stack(real, 1).to(joints.scalar_type());
 }
 
+at::Tensor keep_on_floor(const at::Tensor& joints, const Skeleton& skeleton, int64_t window_frames) {
+  check_joints(joints, skeleton, "keep_on_floor");
+  if (skeleton.dim != 3 || joints.size(0) == 0) return joints;
+  if (window_frames < 1) throw ConfigError("keep_on_floor: window_frames must be >= 1");
+  const int64_t t = joints.size(0);
+  auto up = joints.select(2, skeleton.up_axis).to(torch::kFloat64) * skeleton.up_sign;  // [T, J]
+  auto low = std::get<0>(up.min(1));                                                 // [T]
+  // Centred moving average with the edges repeated, by cumulative sums.
+  const int64_t half = window_frames / 2;
+  auto padded = torch::cat({low.narrow(0, 0, 1).expand({half}), low, low.narrow(0, t - 1, 1).expand({half})});
+  auto cs = torch::cat({torch::zeros({1}, padded.options()), padded.cumsum(0)});
+  const int64_t w = 2 * half + 1;
+  auto smooth = (cs.narrow(0, w, t) - cs.narrow(0, 0, t)) / static_cast<double>(w);  // [T]
+  auto out = joints.to(torch::kFloat64).clone();
+  out.select(2, skeleton.up_axis).sub_(smooth.unsqueeze(1) * skeleton.up_sign);
+  return out.to(joints.scalar_type());
+}
+
 }  // namespace momu

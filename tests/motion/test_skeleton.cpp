@@ -124,3 +124,30 @@ TEST(Skeleton, ClampBoneLengthsSetsTreeBonesAndKeepsDirections) {
       clamp_bone_lengths(joints, s, torch::zeros_like(target), torch::full_like(target, 1e9));
   EXPECT_TRUE(torch::allclose(same, joints, 1e-9, 1e-9));
 }
+
+namespace momu {
+namespace {
+
+TEST(Skeleton, KeepOnFloorRemovesSlowDriftAndKeepsShortJumps) {
+  const Skeleton s = skeleton_by_name("dwm23");
+  const int64_t t = 600;  // 20 s at 30 fps
+  torch::manual_seed(2);
+  auto pose = torch::randn({1, s.num_joints(), 3}) * 30;
+  pose.select(2, s.up_axis).sub_(std::get<0>(pose.select(2, s.up_axis).min(1)).unsqueeze(1));  // lowest joint at 0
+  auto joints = pose.repeat({t, 1, 1});
+  auto drift = torch::linspace(0, 150, t);  // 1.5 m of slow vertical drift
+  joints.select(2, s.up_axis).add_(drift.unsqueeze(1));
+  joints.select(2, s.up_axis).narrow(0, 300, 9).add_(40.0);  // a 0.3 s jump of 40 cm
+  auto out = keep_on_floor(joints, s, 60);
+  auto low = std::get<0>(out.select(2, s.up_axis).min(1));
+  EXPECT_LT(low.narrow(0, 100, 150).abs().max().item<double>(), 1.0) << "slow drift left";
+  EXPECT_GT(low[304].item<double>(), 30.0) << "the jump was flattened";
+  // Horizontal coordinates are untouched; 2D motions come back unchanged.
+  EXPECT_TRUE(torch::allclose(out.select(2, 0), joints.select(2, 0)));
+  const Skeleton s2 = skeleton_by_name("coco17");
+  auto flat = torch::rand({10, s2.num_joints(), 2});
+  EXPECT_TRUE(torch::equal(keep_on_floor(flat, s2, 5), flat));
+}
+
+}  // namespace
+}  // namespace momu

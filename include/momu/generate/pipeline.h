@@ -31,6 +31,7 @@ struct PipelinePaths {
 struct GenerateOptions {
   SamplerConfig sampler;          // start from Pipeline::default_sampler() and override
   bool bone_postprocess = true;   // clamp bone lengths to the training range
+  bool keep_on_floor = true;      // remove slow vertical drift of the decoded root (keep_on_floor, 2 s)
   int griffin_lim_iterations = 32;
   double motion_fps = 30.0;       // frame rate of generated motion
 };

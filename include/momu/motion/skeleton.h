@@ -106,4 +106,11 @@ at::Tensor tree_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton)
 at::Tensor clamp_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton,
                               const at::Tensor& min_lengths, const at::Tensor& max_lengths);
 
+// Keeps a 3D motion on the floor: the height of its lowest joint, averaged over a centred
+// window of `window_frames` frames, is subtracted from every joint, so slow vertical drift (a
+// root trajectory integrated over minutes) is removed while jumps and crouches shorter than the
+// window stay. The floor is height 0 along skeleton.up_axis. 2D motions are returned unchanged.
+// joints: [T, J, D] -> [T, J, D] (same dtype)
+at::Tensor keep_on_floor(const at::Tensor& joints, const Skeleton& skeleton, int64_t window_frames);
+
 }  // namespace momu
