@@ -14,6 +14,12 @@
 
 namespace momu::cli {
 
+std::string lower_ext(const std::filesystem::path& p) {
+  std::string e = p.extension().string();
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
 void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {
   cmd->add_option("--sampler", a.sampler, "ddim (default) or ddpm (all T steps)")
       ->check(CLI::IsMember({"ddim", "ddpm"}));

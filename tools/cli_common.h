@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <filesystem>
 #include <string>
 
 #include "momu/core/log.h"
@@ -35,6 +36,9 @@ struct SamplerArgs {
 void add_sampler_options(CLI::App* cmd, SamplerArgs& args);
 // Applies the overrides and validates (ConfigError). max_steps: T of the model's schedule.
 void apply_sampler_args(const SamplerArgs& args, int64_t max_steps, SamplerConfig& config);
+
+// The extension of a path in lower case, with its dot (".wav").
+std::string lower_ext(const std::filesystem::path& p);
 
 // Prints a JSON value on one line to stdout.
 void print_json(const nlohmann::json& j);

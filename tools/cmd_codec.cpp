@@ -24,14 +24,6 @@ namespace momu::cli {
 
 namespace fs = std::filesystem;
 
-namespace {
-std::string lower_ext(const fs::path& p) {
-  std::string e = p.extension().string();
-  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e;
-}
-}  // namespace
-
 void add_codec_commands(CLI::App& app, CliContext& ctx) {
   struct EncodeArgs {
     std::string checkpoint, music, motion, out, skeleton;

@@ -16,12 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lower_ext(const fs::path& p) {
-  std::string e = p.extension().string();
-  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e;
-}
-
 void check_motion_out(const fs::path& p) {
   const std::string e = lower_ext(p);
   if (e != ".json" && e != ".npy" && e != ".bvh") {

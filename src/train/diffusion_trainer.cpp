@@ -23,6 +23,7 @@
 #include "momu/train/metrics_log.h"
 #include "momu/train/optimizer_state.h"
 #include "momu/train/step_seed.h"
+#include "momu/train/train_step.h"
 
 namespace momu {
 
@@ -313,9 +314,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
     auto zt = schedule.q_sample(x0, t, noise);
 
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(train.learning_rate_at(step));
-    }
+    set_learning_rate(optimizer, train.learning_rate_at(step));
     optimizer.zero_grad();
     auto loss = (model->forward(zt, t, c, keep_t) - noise).pow(2).mean();
     const double loss_value = loss.item<double>();
@@ -325,15 +324,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
                   " is intact");
     }
     loss.backward();
-    double grad_norm = 0.0;
-    if (train.grad_clip > 0.0) {
-      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), train.grad_clip);
-    } else {
-      for (const auto& p : model->parameters()) {
-        if (p.grad().defined()) grad_norm += p.grad().pow(2).sum().item<double>();
-      }
-      grad_norm = std::sqrt(grad_norm);
-    }
+    const double grad_norm = clip_gradients(model->parameters(), train.grad_clip);
     optimizer.step();
     ema_update(*ema_model, *model, train.ema_decay_at(step));
     ++step;

@@ -20,6 +20,7 @@
 #include "momu/train/metrics_log.h"
 #include "momu/train/optimizer_state.h"
 #include "momu/train/step_seed.h"
+#include "momu/train/train_step.h"
 
 namespace momu {
 
@@ -453,9 +454,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
     auto noise = at::randn({train.batch_size, d, segment / k}, gen, torch::kFloat32).to(device);
 
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::AdamWOptions&>(group.options()).lr(train.learning_rate_at(step));
-    }
+    set_learning_rate(optimizer, train.learning_rate_at(step));
     optimizer.zero_grad();
     StepLosses l = forward_losses(model, frozen_music, batch, noise, train, spec.contrastive,
                                   nullptr, nullptr);
@@ -466,15 +465,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
                   last_dir.string() + " is intact");
     }
     l.total.backward();
-    double grad_norm = 0.0;
-    if (train.grad_clip > 0.0) {
-      grad_norm = torch::nn::utils::clip_grad_norm_(model->parameters(), train.grad_clip);
-    } else {
-      for (const auto& p : model->parameters()) {
-        if (p.grad().defined()) grad_norm += p.grad().pow(2).sum().item<double>();
-      }
-      grad_norm = std::sqrt(grad_norm);
-    }
+    const double grad_norm = clip_gradients(model->parameters(), train.grad_clip);
     optimizer.step();
     ema_update(*ema_model, *model, train.ema_decay_at(step));
     ++step;
