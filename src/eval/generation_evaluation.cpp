@@ -177,11 +177,10 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       compute_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
       gen_seconds += gm.motion.duration_s();
       gen.add(gm.motion, y22, name);
+      const Motion real_at = resample_motion(motion, gm.motion.fps);  // the real dance at the output rate
       continuity.add(gm.motion, gm.latent.size(1), pipe.vae().spec().latent_rate(), options.generate.sampler);
-      real_continuity.add(resample_motion(motion, gm.motion.fps), gm.latent.size(1),
-                          pipe.vae().spec().latent_rate(), options.generate.sampler);
+      real_continuity.add(real_at, gm.latent.size(1), pipe.vae().spec().latent_rate(), options.generate.sampler);
       real.add(motion, y22, name);
-      Motion real_at = resample_motion(motion, gm.motion.fps);
       kinetic_segments(gm.motion, options.fid_segment_s, fid_gen);
       kinetic_segments(real_at, options.fid_segment_s, fid_real);
       if (!options.audio_dir.empty()) save_motion(options.audio_dir / (name + ".music2motion.json"), gm.motion);

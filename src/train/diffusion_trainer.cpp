@@ -344,20 +344,9 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       acc_n = 0;
       window_start = std::chrono::steady_clock::now();
     }
-    if (!val_target.empty() && (step % train.validate_every == 0 || step == train.steps)) {
-      const nlohmann::json v = validate();
-      log_to(log, LogLevel::kInfo, "train-diffusion: validation at step " + std::to_string(step) + ": " + v.dump());
-      if (v.contains("loss") && v["loss"].get<double>() < best_val) {
-        best_val = v["loss"].get<double>();
-        save(best_dir, false);
-      }
-    }
-    if (step % train.checkpoint_every == 0 || step == train.steps) save(last_dir, true);
-    if (progress) {
-      char item[64];
-      std::snprintf(item, sizeof(item), "loss %.4f", loss_value);
-      progress(Progress{"train-" + direction, step, train.steps, item});
-    }
+    after_step(train, step, loss_value, "train-" + direction, !val_target.empty(), validate,
+               [&](bool best) { best ? save(best_dir, false) : save(last_dir, true); }, best_val, log,
+               progress);
   }
   if (step % train.checkpoint_every != 0 && step != train.steps) save(last_dir, true);
 

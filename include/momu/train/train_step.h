@@ -5,7 +5,15 @@
 #include <torch/optim/adamw.h>
 
 #include <cmath>
+#include <cstdio>
+#include <functional>
+#include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/core/log.h"
+#include "momu/train/train_config.h"
 
 namespace momu {
 
@@ -25,6 +33,31 @@ inline double clip_gradients(const std::vector<torch::Tensor>& parameters, doubl
     if (p.grad().defined()) sq += p.grad().pow(2).sum().item<double>();
   }
   return std::sqrt(sq);
+}
+
+// What a trainer does after optimizer step number `step` (1-based count of steps done): validate
+// on the configured cadence (when it has validation data), keeping the checkpoint of lowest
+// validation "loss" as best; write the last checkpoint on the checkpoint cadence; report progress.
+// save(best): writes best/ (without trainer state) when true, last/ (with it) when false.
+inline void after_step(const TrainConfig& train, int64_t step, double loss_value,
+                       const std::string& label, bool has_validation,
+                       const std::function<nlohmann::json()>& validate,
+                       const std::function<void(bool best)>& save, double& best_validation,
+                       const LogSink& log, const ProgressCallback& progress) {
+  if (has_validation && (step % train.validate_every == 0 || step == train.steps)) {
+    const nlohmann::json v = validate();
+    log_to(log, LogLevel::kInfo, label + ": validation at step " + std::to_string(step) + ": " + v.dump());
+    if (v.contains("loss") && v["loss"].get<double>() < best_validation) {
+      best_validation = v["loss"].get<double>();
+      save(true);
+    }
+  }
+  if (step % train.checkpoint_every == 0 || step == train.steps) save(false);
+  if (progress) {
+    char item[64];
+    std::snprintf(item, sizeof(item), "loss %.4f", loss_value);
+    progress(Progress{label, step, train.steps, item});
+  }
 }
 
 }  // namespace momu
