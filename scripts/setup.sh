@@ -20,6 +20,7 @@ PACKAGES=(
   assimp-testmodels       # real CMU BVH captures for the BVH tests
   libcairo2-dev           # momu render: drawing the stick-figure frames
   ffmpeg                  # momu render: H.264/AAC encoding and muxing (run as a program)
+  titanion-data           # free music (BSD licence, 3 tracks of 64-90 s) for the music2motion example
 )
 
 SUDO=""
@@ -48,5 +49,5 @@ fi
 if [ "${1:-}" != "--no-build" ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
   cmake --build build -j "$(nproc)"
-  echo "setup: built build/momu ($(build/momu --version))"
+  echo "setup: built build/momu ($(build/momu --version)); try: build/momu generate"
 fi

@@ -7,12 +7,39 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <vector>
 #include <iostream>
 #include <memory>
 
 #include "momu/core/runtime.h"
+#include "momu_paths.h"
 
 namespace momu::cli {
+
+std::filesystem::path resolve_model_dir(const std::string& flag, const std::string& verb) {
+  namespace fs = std::filesystem;
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("MOMU_MODEL")) {
+    if (*env != '\0') return env;
+  }
+  std::vector<fs::path> candidates;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && exe.has_parent_path()) {
+    const fs::path dir = exe.parent_path();
+    candidates.push_back(dir.parent_path() / "models" / "default");
+    candidates.push_back(dir.parent_path() / "share" / "momu" / "models" / "default");
+  }
+  candidates.push_back(fs::path(MOMU_SOURCE_DIR) / "models" / "default");
+  std::string looked;
+  for (const auto& c : candidates) {
+    if (fs::is_directory(c / "vae", ec)) return c.lexically_normal();
+    looked += (looked.empty() ? "" : ", ") + c.lexically_normal().string();
+  }
+  throw ConfigError(verb + ": no model given and no default model found (looked in " + looked +
+                    "); pass --model <folder> or set MOMU_MODEL");
+}
 
 std::string lower_ext(const std::filesystem::path& p) {
   std::string e = p.extension().string();

@@ -37,6 +37,12 @@ void add_sampler_options(CLI::App* cmd, SamplerArgs& args);
 // Applies the overrides and validates (ConfigError). max_steps: T of the model's schedule.
 void apply_sampler_args(const SamplerArgs& args, int64_t max_steps, SamplerConfig& config);
 
+// The model folder a verb uses: `flag` (--model) when given, else $MOMU_MODEL, else the shipped
+// default model: models/default beside the build folder of this executable
+// (<repo>/build/momu -> <repo>/models/default), share/momu/models/default of an installed one, or
+// the source tree's models/default. Throws ConfigError saying where it looked.
+std::filesystem::path resolve_model_dir(const std::string& flag, const std::string& verb);
+
 // The extension of a path in lower case, with its dot (".wav").
 std::string lower_ext(const std::filesystem::path& p);
 
@@ -60,5 +66,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx);
 void add_generate_command(CLI::App& app, CliContext& ctx);
 void add_eval_generate_command(CLI::App& app, CliContext& ctx);
 void add_bench_command(CLI::App& app, CliContext& ctx);
+void add_pack_model_command(CLI::App& app, CliContext& ctx);
+void add_plot_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace momu::cli

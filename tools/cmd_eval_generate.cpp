@@ -22,7 +22,9 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("eval-generate",
                                  "generate for every clip of a split and score it (beats, BLC/BPC, BAS, FID_k)");
-  cmd->add_option("--model", a->model, "model folder with vae/, motion2music/, music2motion/")->required();
+  cmd->add_option("--model", a->model,
+                  "model folder with vae/, motion2music/, music2motion/ (default: $MOMU_MODEL, else "
+                  "the shipped models/default)");
   cmd->add_option("--data", a->data, "a `momu prepare` folder")->required();
   cmd->add_option("--split", a->o.split, "split to evaluate (default validation)");
   cmd->add_option("--tasks", a->tasks, "comma-separated: motion2music, music2motion, joint (default all)");
@@ -58,12 +60,13 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
     if (o.tasks.empty()) throw ConfigError("eval-generate: --tasks is empty");
     o.audio_dir = a->audio_dir;
     o.generate.bone_postprocess = !a->no_bones;
-    Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(a->model), ctx.device);
+    const std::filesystem::path model = resolve_model_dir(a->model, "eval-generate");
+    Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(model), ctx.device);
     o.generate.sampler = pipe.default_sampler();
     apply_sampler_args(a->s, pipe.schedule_timesteps(), o.generate.sampler);
     PreparedDataset data = PreparedDataset::open(a->data);
     nlohmann::json report = evaluate_generation(pipe, data, o, ctx.log_sink(), ctx.progress_bar("eval-generate"));
-    report["model"] = a->model;
+    report["model"] = model.string();
     if (!a->out.empty()) write_bytes_atomically(a->out, report.dump(2) + "\n");
     print_json(report);
   });

@@ -1,6 +1,5 @@
 // momu generate: motion to music, music to motion, and joint generation
 // (include/momu/generate/pipeline.h).
-#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -9,6 +8,7 @@
 #include "momu/generate/pipeline.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
+#include "momu/render/stick_figure.h"
 
 namespace momu::cli {
 
@@ -27,27 +27,34 @@ void check_motion_out(const fs::path& p) {
 
 void add_generate_command(CLI::App& app, CliContext& ctx) {
   struct Args {
-    std::string task, model, vae, m2a, a2m, motion, music, out, out_dir, skeleton;
-    double seconds = 0.0, fps = 0.0, in_fps = 0.0;
+    std::string task = "joint", model, vae, m2a, a2m, motion, music, out, out_dir = "out", skeleton;
+    std::string preview;
+    double seconds = 20.0, fps = 0.0, in_fps = 0.0;
     SamplerArgs s;
-    bool no_bones = false, no_floor = false;
+    bool no_bones = false, no_floor = false, no_preview = false;
     int gl_iterations = 32;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("generate", "motion to music, music to motion, or both together");
-  cmd->add_option("--task", a->task, "motion2music, music2motion or joint")
-      ->required()
+  cmd->add_option("--task", a->task, "motion2music, music2motion or joint (default)")
       ->check(CLI::IsMember({"motion2music", "music2motion", "joint"}));
   cmd->add_option("--model", a->model,
-                  "model folder with vae/, motion2music/, music2motion/ (default: $MOMU_MODEL)");
+                  "model folder with vae/, motion2music/, music2motion/ (default: $MOMU_MODEL, "
+                  "else the shipped models/default)");
   cmd->add_option("--vae", a->vae, "BiCoR-VAE checkpoint folder (overrides <model>/vae)");
   cmd->add_option("--motion2music-expert", a->m2a, "motion2music checkpoint (overrides the model's)");
   cmd->add_option("--music2motion-expert", a->a2m, "music2motion checkpoint (overrides the model's)");
   cmd->add_option("--motion", a->motion, "motion2music: the input motion (.json, .npy, .bvh, DwM folder)");
   cmd->add_option("--music", a->music, "music2motion: the input music (wav, flac, ogg, mp3)");
-  cmd->add_option("--seconds", a->seconds, "joint: length in seconds")->check(CLI::PositiveNumber);
+  cmd->add_option("--seconds", a->seconds, "joint: length in seconds (default 20)")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--out", a->out, "motion2music: .wav; music2motion: .json, .npy or .bvh");
-  cmd->add_option("--out-dir", a->out_dir, "joint: folder for music.wav, motion.json, motion.bvh");
+  cmd->add_option("--out-dir", a->out_dir,
+                  "joint: folder for music.wav, motion.json, motion.bvh, preview.mp4 (default out)");
+  cmd->add_option("--preview", a->preview,
+                  "also write a stick-figure video with the music (.mp4, .mov, .mkv); joint: "
+                  "default <out-dir>/preview.mp4");
+  cmd->add_flag("--no-preview", a->no_preview, "joint: no preview video");
   cmd->add_option("--fps", a->fps, "frame rate of the generated motion (default 30)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--input-fps", a->in_fps, "frame rate of an input .npy motion (default 25)")
@@ -59,10 +66,14 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--griffin-lim-iterations", a->gl_iterations, "vocoder iterations (default 32)")
       ->check(CLI::NonNegativeNumber);
   cmd->footer(
+      "With no options: 20 s of joint dance and music from the shipped model into out/ (music.wav,\n"
+      "motion.json, motion.bvh, preview.mp4). Previews need the ffmpeg program (scripts/setup.sh).\n\n"
       "Examples:\n"
-      "  momu generate --model models/default --task music2motion --music song.mp3 --out dance.bvh\n"
-      "  momu generate --model models/default --task motion2music --motion dance.json --out music.wav\n"
-      "  momu generate --model models/default --task joint --seconds 30 --out-dir out/joint --seed 7");
+      "  momu generate\n"
+      "  momu generate --task music2motion --music /usr/share/games/titanion/sounds/musics/ttn1.ogg \\\n"
+      "      --out out/ttn1.bvh --preview out/ttn1.mp4\n"
+      "  momu generate --task motion2music --motion dance.json --out music.wav\n"
+      "  momu generate --task joint --seconds 60 --out-dir out/joint --seed 7 --model models/default");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
     // Check every argument before any work, so a bad one writes nothing.
@@ -75,18 +86,27 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       if (a->out.empty()) throw ConfigError("generate --task music2motion needs --out <file.json|.npy|.bvh>");
       check_motion_out(a->out);
     } else {
-      if (!(a->seconds > 0.0)) throw ConfigError("generate --task joint needs --seconds <length>");
       if (a->out_dir.empty()) throw ConfigError("generate --task joint needs --out-dir <folder>");
+      if (!a->no_preview && a->preview.empty()) {
+        a->preview = (fs::path(a->out_dir) / "preview.mp4").string();
+      }
+    }
+    if (a->no_preview) a->preview.clear();
+    RenderConfig render;
+    render.framing = Framing::kFollow;  // generated dancers travel like the data's
+    if (!a->preview.empty()) {
+      const std::string e = lower_ext(a->preview);
+      if (e != ".mp4" && e != ".mov" && e != ".mkv") {
+        throw ConfigError("generate: --preview " + a->preview + ": a video is written as .mp4, .mov or .mkv");
+      }
+      if (!ffmpeg_available(render)) {
+        throw ConfigError("generate: the preview video needs the ffmpeg program, which is not on PATH: "
+                          "run scripts/setup.sh (Debian package ffmpeg) or pass --no-preview");
+      }
     }
     PipelinePaths paths;
-    std::string model = a->model;
-    if (model.empty()) {
-      if (const char* env = std::getenv("MOMU_MODEL")) model = env;
-    }
-    if (!model.empty()) {
-      paths = PipelinePaths::from_model_dir(model);
-    } else if (a->vae.empty()) {
-      throw ConfigError("generate: give --model <folder> (or set MOMU_MODEL), or --vae and the experts");
+    if (!a->model.empty() || a->vae.empty()) {  // --vae alone: only the parts given
+      paths = PipelinePaths::from_model_dir(resolve_model_dir(a->model, "generate"));
     }
     if (!a->vae.empty()) paths.vae = a->vae;
     if (!a->m2a.empty()) paths.motion2music = a->m2a;
@@ -115,6 +135,9 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       const Motion motion = load_motion(a->motion, lo);
       GeneratedMusic music = pipe.motion_to_music(motion, o, &timings, bar);
       write_wav(a->out, music.audio);
+      if (!a->preview.empty()) {
+        render_video(motion, a->preview, render, fs::path(a->out), ctx.progress_bar("preview"));
+      }
       report["out"] = a->out;
       report["seconds"] = music.audio.duration_s();
       report["input_seconds"] = motion.duration_s();
@@ -124,6 +147,9 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       const Audio audio = load_audio(a->music, lo);
       GeneratedMotion motion = pipe.music_to_motion(audio, o, &timings, bar);
       save_motion(a->out, motion.motion);
+      if (!a->preview.empty()) {
+        render_video(motion.motion, a->preview, render, fs::path(a->music), ctx.progress_bar("preview"));
+      }
       report["out"] = a->out;
       report["seconds"] = motion.motion.duration_s();
       report["frames"] = motion.motion.num_frames();
@@ -136,11 +162,15 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       write_wav(dir / "music.wav", music.audio);
       save_motion(dir / "motion.json", motion.motion);
       save_motion(dir / "motion.bvh", motion.motion);
+      if (!a->preview.empty()) {
+        render_video(motion.motion, a->preview, render, dir / "music.wav", ctx.progress_bar("preview"));
+      }
       report["out_dir"] = dir.string();
       report["seconds"] = music.audio.duration_s();
       report["frames"] = motion.motion.num_frames();
       report["fps"] = motion.motion.fps;
     }
+    if (!a->preview.empty()) report["preview"] = a->preview;
     report["timings_s"] = {{"encode", timings.encode_s},
                            {"sampling", timings.sampling_s},
                            {"decode", timings.decode_s},

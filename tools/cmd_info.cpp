@@ -1,6 +1,8 @@
 // momu info: version, LibTorch, devices, threads and the BLAS actually in use.
 #include <torch/torch.h>
 
+#include <cstdlib>
+
 #include "cli_common.h"
 #include "momu/core/runtime.h"
 
@@ -21,6 +23,8 @@ void add_info_command(CLI::App& app, CliContext& ctx) {
                      {"blas", blas.name},
                      {"blas_library", blas.library_path},
                      {"blas_fast", blas.fast}};
+    const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+    j["omp_wait_policy"] = wait_policy ? wait_policy : "";
     if (*measure) j["matmul_gflops"] = measure_matmul_gflops();
     print_json(j);
   });

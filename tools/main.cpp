@@ -2,7 +2,10 @@
 // here, once, and mapped to the documented exit codes (README, "Exit codes").
 #include <c10/util/Exception.h>
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli_common.h"
@@ -10,6 +13,14 @@
 
 int main(int argc, char** argv) {
   using namespace momu;
+  // LibTorch's OpenMP threads spin after every parallel region while OpenBLAS (pthread) runs the
+  // matrix products on threads of its own, so by default the two fight over the cores: on 2 cores
+  // `momu generate` took 23 s instead of 8 s. libgomp reads OMP_WAIT_POLICY only when it loads,
+  // so set it and start again, once (a policy the user set is kept).
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr) {
+    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
+  }
   CLI::App app{"momu: dance motion <-> music with MoMu-Diffusion (C++ / LibTorch)", "momu"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the verb: momu prepare -q ...
@@ -38,6 +49,8 @@ int main(int argc, char** argv) {
   cli::add_generate_command(app, ctx);
   cli::add_eval_generate_command(app, ctx);
   cli::add_bench_command(app, ctx);
+  cli::add_pack_model_command(app, ctx);
+  cli::add_plot_command(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -25,8 +25,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-
-
 // Rhythm scores of a motion against music (audio at 22050 Hz covering the motion from frame 0).
 struct DanceScores {
   std::vector<BeatPairScore> beats;
@@ -138,6 +136,8 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
   std::vector<at::Tensor> fid_real, fid_gen;
   double gen_seconds = 0, compute_seconds = 0;
   GenerateTimings m2a_t, a2m_t;
+  std::vector<Motion> real_motions;  // kept for the mismatched reference rows
+  std::vector<at::Tensor> real_music;
   for (const auto& name : names) {
     PreparedClip clip = data.load(name);
     int64_t frames = clip.num_frames();
@@ -156,6 +156,8 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
     motion.joints = clip.motion.narrow(0, 0, frames).contiguous();
     motion.fps = clip.fps;
     motion.skeleton = clip.skeleton;
+    real_motions.push_back(motion);
+    real_music.push_back(y22);
     if (has("motion2music")) {
       auto t0 = Clock::now();
       GeneratedMusic music = pipe.motion_to_music(motion, options.generate, &m2a_t);
@@ -187,6 +189,31 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       tick(name);
     }
   }
+  // Reference rows: every real dance (motion2music: its music) against the real music of the next
+  // clip in the list, both cut to the shorter of the two.
+  std::vector<BeatPairScore> m2a_mismatched;
+  DanceScores a2m_mismatched;
+  const size_t n_clips = real_motions.size();
+  for (size_t i = 0; n_clips >= 2 && i < n_clips; ++i) {
+    const size_t j = (i + 1) % n_clips;
+    const double seconds = std::min(real_motions[i].duration_s(), real_music[j].size(0) / 22050.0);
+    const int64_t samples = std::min<int64_t>({std::llround(seconds * 22050), real_music[i].size(0),
+                                               real_music[j].size(0)});
+    const at::Tensor other = real_music[j].narrow(0, 0, samples);
+    if (has("motion2music")) {
+      BeatPairScore s = beat_scores_audio(other, real_music[i].narrow(0, 0, samples), BeatScoreConfig{});
+      s.gen = names[j] + " (real music of another clip)";
+      s.gt = names[i];
+      m2a_mismatched.push_back(s);
+    }
+    if (has("music2motion")) {
+      Motion m = real_motions[i];
+      const int64_t frames = std::min<int64_t>(m.num_frames(), static_cast<int64_t>(
+                                                                   std::floor(samples / 22050.0 * m.fps)));
+      m.joints = m.joints.narrow(0, 0, frames).contiguous();
+      a2m_mismatched.add(m, other, names[i] + " on " + names[j]);
+    }
+  }
   auto timings_json = [](const GenerateTimings& t) {
     return nlohmann::json{{"encode_s", t.encode_s}, {"sampling_s", t.sampling_s},
                           {"decode_s", t.decode_s}, {"vocoder_s", t.vocoder_s}};
@@ -194,10 +221,14 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
   if (has("motion2music")) {
     report["motion2music"] = {{"beat_scores_generated_vs_real", report::beat_summary(m2a_scores)},
                               {"timings", timings_json(m2a_t)}};
+    if (!m2a_mismatched.empty()) {
+      report["motion2music"]["beat_scores_mismatched_real_vs_real"] = report::beat_summary(m2a_mismatched);
+    }
   }
   if (has("music2motion")) {
     nlohmann::json a2m{{"generated", gen.json()}, {"real", real.json()}, {"timings", timings_json(a2m_t)},
                        {"continuity_generated", continuity.json()}, {"continuity_real", real_continuity.json()}};
+    if (!a2m_mismatched.blc.empty()) a2m["mismatched_real"] = a2m_mismatched.json();
     if (fid_gen.size() >= 2 && fid_real.size() >= 2) {
       const FidDivResult f = fid_and_diversity(torch::stack(fid_gen), torch::stack(fid_real));
       a2m["fid_k"] = f.fid;

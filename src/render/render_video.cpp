@@ -1,9 +1,12 @@
 // render_video: frames from StickFigureRenderer piped as raw pixels into an ffmpeg child process
 // that encodes H.264 and muxes the music; the file is written atomically.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "child_process.h"
@@ -75,6 +78,26 @@ std::vector<std::string> ffmpeg_arguments(const RenderConfig& c, double fps, int
 }
 
 }  // namespace
+
+bool ffmpeg_available(const RenderConfig& config) {
+  const std::string& program = config.ffmpeg;
+  if (program.empty()) return false;
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  const std::string dirs = path;
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+    const fs::path candidate = fs::path(dir) / program;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return true;
+    start = end + 1;
+  }
+  return false;
+}
 
 RenderSummary render_video(const Motion& motion, const fs::path& out, const RenderConfig& config,
                            const std::optional<fs::path>& audio, const ProgressCallback& progress) {

@@ -13,6 +13,7 @@
 
 #include "momu/core/error.h"
 #include "momu/data/prepared_clip.h"
+#include "momu/eval/generation_evaluation.h"
 #include "momu/generate/pipeline.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/json_file.h"
@@ -534,7 +535,7 @@ TEST_F(DiffusionTrainerTest, CliTrainsAndGenerates) {
   // Joint generation.
   const fs::path joint = io / "joint";
   r = test::run_momu("generate -q" + m + " --task joint --seconds 2 --out-dir " + joint.string() +
-                     " --steps 3 --griffin-lim-iterations 2");
+                     " --steps 3 --griffin-lim-iterations 2 --no-preview");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   for (const char* f : {"music.wav", "motion.json", "motion.bvh"}) {
     EXPECT_TRUE(fs::exists(joint / f)) << f;
@@ -596,6 +597,56 @@ TEST_F(DiffusionTrainerTest, CliRejectsBadGenerateInputs) {
   EXPECT_NE(r.err.find(missing.string()), std::string::npos) << r.err;
 }
 
+TEST_F(DiffusionTrainerTest, EvaluateGenerationReportsGeneratedRealAndMismatchedRows) {
+  const fs::path model =
+      assemble_model(train_expert("motion2music", "m2a"), train_expert("music2motion", "a2m"),
+                     "model");
+  // Give the two validation clips music files: beat pulses at two different tempi.
+  PreparedDataset data = PreparedDataset::open(data_);
+  const auto names = data.clip_names("validation", /*rhythm_only=*/true);
+  ASSERT_EQ(names.size(), 2u);
+  for (size_t k = 0; k < names.size(); ++k) {
+    PreparedClip clip = data.load(names[k]);
+    const int sr = 22050;
+    const double bpm = k == 0 ? 120.0 : 87.0;
+    auto t = torch::arange(static_cast<int64_t>(std::llround(clip.duration_s() * sr)), torch::kFloat64) / sr;
+    auto pulse = torch::relu(torch::cos(2.0 * M_PI * bpm / 60.0 * t)).pow(16);
+    Audio a;
+    a.sample_rate_hz = sr;
+    a.samples = (0.05 * torch::sin(2.0 * M_PI * 440.0 * t) +
+                 0.6 * pulse * torch::sin(2.0 * M_PI * 1500.0 * t)).to(torch::kFloat32);
+    const fs::path wav = tmp_.path() / (names[k] + ".wav");
+    write_wav(wav, a);
+    clip.info["audio"] = wav.string();
+    save_prepared_clip(data_ / "clips" / clip.info["file"].get<std::string>(), clip);
+  }
+  data = PreparedDataset::open(data_);
+  Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(model));
+  GenerationEvalOptions o;
+  o.generate.sampler = pipe.default_sampler();
+  o.generate.sampler.steps = 2;
+  o.generate.griffin_lim_iterations = 2;
+  o.joint_seconds = 2.0;
+  o.joint_samples = 1;
+  o.fid_segment_s = 2.0;
+  const nlohmann::json r = evaluate_generation(pipe, data, o);
+  EXPECT_EQ(r["clips"].size(), 2u);
+  EXPECT_EQ(r["motion2music"]["beat_scores_generated_vs_real"]["n"], 2);
+  const auto& mismatched_music = r["motion2music"]["beat_scores_mismatched_real_vs_real"];
+  EXPECT_EQ(mismatched_music["n"], 2);
+  // Each clip's music against the other clip's (another tempo) is not the perfect match (100) a
+  // clip's music scored against itself would be.
+  EXPECT_LT(mismatched_music["f1"].get<double>(), 99.0);
+  for (const char* row : {"generated", "real", "mismatched_real"}) {
+    const auto& x = r["music2motion"][row];
+    EXPECT_EQ(x["n"], 2) << row;
+    EXPECT_TRUE(std::isfinite(x["blc"].get<double>())) << row;
+    EXPECT_TRUE(std::isfinite(x["bas"].get<double>())) << row;
+  }
+  EXPECT_EQ(r["joint"]["samples"], 1);
+  EXPECT_GT(r["real_time_factor"].get<double>(), 0.0);
+}
+
 TEST_F(DiffusionTrainerTest, CliJointOutputRenders) {
   if (std::system("command -v ffmpeg >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "skipped: ffmpeg is not installed (run scripts/setup.sh)";
@@ -610,12 +661,24 @@ TEST_F(DiffusionTrainerTest, CliJointOutputRenders) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_TRUE(fs::exists(joint / "motion.json"));
   ASSERT_TRUE(fs::exists(joint / "music.wav"));
+  // Joint generation writes its preview video by default.
   const fs::path video = joint / "preview.mp4";
-  r = test::run_momu("render -q --motion " + (joint / "motion.json").string() + " --music " +
-                     (joint / "music.wav").string() + " --out " + video.string());
-  ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::exists(video));
   EXPECT_GT(fs::file_size(video), 0u);
+  EXPECT_EQ(nlohmann::json::parse(r.out)["preview"], video.string());
+  // A preview of music2motion, with the input music; a bad preview extension writes nothing.
+  const fs::path dance = tmp_.path() / "dance.bvh", dance_video = tmp_.path() / "dance.mp4";
+  r = test::run_momu("generate -q --model " + model.string() + " --task music2motion --music " +
+                     (joint / "music.wav").string() + " --out " + dance.string() + " --preview " +
+                     dance_video.string() + " --steps 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dance_video));
+  const fs::path bad = tmp_.path() / "bad.bvh";
+  r = test::run_momu("generate -q --model " + model.string() + " --task music2motion --music " +
+                     (joint / "music.wav").string() + " --out " + bad.string() +
+                     " --preview " + (tmp_.path() / "bad.gif").string() + " --steps 2");
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_FALSE(fs::exists(bad));
 }
 
 }  // namespace

@@ -11,7 +11,9 @@
 //   continuity (music2motion): mean joint acceleration at the edges of the sampler's windows over
 //           its mean on all frames (1: no seams), next to the same ratio of the real motion.
 // Each section also holds the same scores of the real data (real motion against its own music),
-// computed in the same run, as the reference row.
+// computed in the same run, as the reference row, and a mismatched reference (with two clips or
+// more): each clip's real music (motion2music) or real motion (music2motion) scored against the
+// real music of the next clip of the list, both cut to the shorter one.
 #pragma once
 
 #include <filesystem>

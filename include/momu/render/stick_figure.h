@@ -140,6 +140,10 @@ struct RenderSummary {
 // scripts/setup.sh), the music file is missing, or ffmpeg fails (the message names the file and
 // ends with ffmpeg's error output); the renderer's errors for bad motions and configs.
 // progress: stage "render", one unit per frame.
+// Whether config.ffmpeg names a program that can be run: a path to an executable file, or a name
+// found in an executable file on $PATH. Lets callers refuse before long work that ends in a video.
+bool ffmpeg_available(const RenderConfig& config);
+
 RenderSummary render_video(const Motion& motion, const std::filesystem::path& out,
                            const RenderConfig& config,
                            const std::optional<std::filesystem::path>& audio = std::nullopt,

@@ -1,0 +1,157 @@
+#include "momu/generate/model_package.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <map>
+
+#include "momu/core/error.h"
+#include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/train/checkpoint_dir.h"
+
+namespace momu {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr double kHalfMax = 65504.0;
+
+// The recorded VAE fingerprint of an expert checkpoint's config.json.
+std::string expert_vae_fingerprint(const fs::path& dir) {
+  const fs::path cfg_path = dir / "config.json";
+  const auto cfg = read_json_file(cfg_path);
+  if (!cfg.is_object() || !cfg.contains("model") || !cfg["model"].is_object() ||
+      !cfg["model"].contains("vae_fingerprint") || !cfg["model"]["vae_fingerprint"].is_string()) {
+    throw FormatError(cfg_path.string() +
+                      ": not a diffusion expert config (no model.vae_fingerprint)");
+  }
+  return cfg["model"]["vae_fingerprint"].get<std::string>();
+}
+
+// Copies one checkpoint's weights into `dst`/model.safetensors, converting floating-point
+// tensors to `dtype`, and returns what it measured.
+PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::path& dst,
+                        WeightDtype dtype) {
+  PackedPart part;
+  part.name = name;
+  part.source = src;
+  const fs::path file = src / "model.safetensors";
+  SafetensorsFile in = load_safetensors(file);
+  std::map<std::string, at::Tensor> out;
+  for (const auto& [key, t] : in.tensors) {
+    if (!t.is_floating_point()) {
+      out[key] = t;
+      continue;
+    }
+    const auto t64 = t.to(torch::kFloat64);
+    if (!torch::isfinite(t64).all().item<bool>()) {
+      throw FormatError(file.string() + ": tensor '" + key + "' has non-finite values");
+    }
+    const double max_abs = t64.numel() ? t64.abs().max().item<double>() : 0.0;
+    part.max_abs_weight = std::max(part.max_abs_weight, max_abs);
+    part.parameters += t.numel();
+    at::Tensor packed = t.to(torch::kFloat32);
+    if (dtype == WeightDtype::kFloat16) {
+      if (max_abs > kHalfMax) {
+        throw FormatError(file.string() + ": tensor '" + key + "' has |w| = " +
+                          std::to_string(max_abs) + ", beyond float16's range (pack as float32)");
+      }
+      packed = t.to(torch::kFloat16);
+    }
+    if (t64.numel()) {
+      part.max_abs_error = std::max(
+          part.max_abs_error, (packed.to(torch::kFloat64) - t64).abs().max().item<double>());
+    }
+    out[key] = packed.contiguous();
+  }
+  auto metadata = in.metadata;
+  metadata["packed_dtype"] = to_string(dtype);
+  fs::create_directories(dst);
+  save_safetensors(dst / "model.safetensors", out, metadata);
+  part.bytes = static_cast<int64_t>(fs::file_size(dst / "model.safetensors"));
+  return part;
+}
+
+// config.json of the source with a "packed" record (and, for experts, the new fingerprint).
+void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
+                  const std::string& new_vae_fingerprint) {
+  auto cfg = read_json_file(src / "config.json");
+  if (!cfg.is_object()) throw FormatError((src / "config.json").string() + ": not a JSON object");
+  if (!new_vae_fingerprint.empty()) {
+    cfg["model"]["vae_fingerprint"] = new_vae_fingerprint;
+    if (cfg.contains("vae") && cfg["vae"].is_object()) {
+      cfg["vae"]["fingerprint"] = new_vae_fingerprint;
+    }
+  }
+  cfg["packed"] = {{"from", src.string()}, {"dtype", to_string(dtype)}};
+  write_bytes_atomically(dst / "config.json", cfg.dump(2) + "\n");
+}
+
+}  // namespace
+
+WeightDtype weight_dtype_from_string(const std::string& name) {
+  if (name == "float32") return WeightDtype::kFloat32;
+  if (name == "float16") return WeightDtype::kFloat16;
+  throw ConfigError("weight dtype '" + name + "': expected float32 or float16");
+}
+
+std::string to_string(WeightDtype dtype) {
+  return dtype == WeightDtype::kFloat16 ? "float16" : "float32";
+}
+
+int64_t PackSummary::total_bytes() const {
+  int64_t n = 0;
+  for (const auto& p : parts) n += p.bytes;
+  return n;
+}
+
+PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDtype dtype,
+                       const LogSink& log) {
+  if (from.vae.empty() || from.motion2music.empty() || from.music2motion.empty()) {
+    throw ConfigError("pack-model: a model needs a VAE and both experts (motion2music, music2motion)");
+  }
+  const std::string source_fingerprint = bicor_vae_fingerprint(from.vae);
+  for (const fs::path& expert : {from.motion2music, from.music2motion}) {
+    const std::string recorded = expert_vae_fingerprint(expert);
+    if (recorded != source_fingerprint) {
+      throw ConfigError(expert.string() + ": this expert was trained on the VAE with fingerprint " +
+                        recorded + ", not on " + from.vae.string() + " (fingerprint " +
+                        source_fingerprint + ")");
+    }
+  }
+  // The VAE must load as a whole BiCoR-VAE with its motion stage (what a Pipeline needs).
+  {
+    const BicorVae vae = BicorVae::load(from.vae);
+    if (!vae.has_motion()) {
+      throw ConfigError(from.vae.string() + ": the BiCoR-VAE has no motion VAE (train its motion stage)");
+    }
+  }
+  PackSummary summary;
+  summary.out = out;
+  summary.dtype = dtype;
+  write_checkpoint_dir(out, [&](const fs::path& tmp) {
+    summary.parts.push_back(pack_weights("vae", from.vae, tmp / "vae", dtype));
+    write_config(from.vae, tmp / "vae", dtype, "");
+    summary.vae_fingerprint = bicor_vae_fingerprint(tmp / "vae");
+    for (const auto& [name, src] : {std::pair<std::string, fs::path>{"motion2music", from.motion2music},
+                                    std::pair<std::string, fs::path>{"music2motion", from.music2motion}}) {
+      summary.parts.push_back(pack_weights(name, src, tmp / name, dtype));
+      write_config(src, tmp / name, dtype, summary.vae_fingerprint);
+    }
+    // The packed folder must load as a pipeline before it replaces `out`.
+    (void)Pipeline::load(PipelinePaths::from_model_dir(tmp));
+  });
+  for (const auto& p : summary.parts) {
+    log_to(log, LogLevel::kInfo,
+           "pack-model: " + p.name + ": " + std::to_string(p.parameters) + " weights, " +
+               std::to_string(p.bytes) + " bytes, max |rounding error| " +
+               std::to_string(p.max_abs_error));
+  }
+  return summary;
+}
+
+}  // namespace momu

@@ -1,0 +1,197 @@
+// The shipped default model (models/default): it loads, `momu generate` with no options writes
+// dance, music and a preview from it, the Debian example music works, and `pack-model` (how it was
+// made) is exact, re-stamps fingerprints and refuses mismatched parts.
+#include <torch/torch.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/generate/model_package.h"
+#include "momu/generate/pipeline.h"
+#include "momu/io/audio_file.h"
+#include "momu/io/json_file.h"
+#include "momu/io/motion_file.h"
+#include "momu/io/safetensors.h"
+#include "momu/model/bicor_vae.h"
+#include "momu/render/stick_figure.h"
+#include "test_util.h"
+
+using namespace momu;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path shipped() { return test::source_dir() / "models" / "default"; }
+
+// The free example music scripts/setup.sh installs (Debian package titanion-data, BSD licence).
+const fs::path kDebianMusic = "/usr/share/games/titanion/sounds/musics/ttn2.ogg";
+
+// Runs `momu <args>` in `cwd` without $MOMU_MODEL, capturing stdout and stderr.
+test::CommandResult run_momu_in(const fs::path& cwd, const std::string& args) {
+  const fs::path out = cwd / ".stdout", err = cwd / ".stderr";
+  const std::string cmd = "cd '" + cwd.string() + "' && env -u MOMU_MODEL '" +
+                          test::momu_binary() + "' " + args + " > '" + out.string() + "' 2> '" +
+                          err.string() + "' < /dev/null";
+  const int status = std::system(cmd.c_str());
+  test::CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto slurp = [](const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+GenerateOptions quick_options(Pipeline& pipe) {
+  GenerateOptions o;
+  o.sampler = pipe.default_sampler();
+  o.sampler.steps = 3;
+  o.sampler.seed = 11;
+  o.griffin_lim_iterations = 2;
+  return o;
+}
+
+}  // namespace
+
+TEST(DefaultModel, ShippedModelLoadsWithBothExpertsInFloat16) {
+  ASSERT_TRUE(fs::is_directory(shipped() / "vae")) << shipped() << " is missing from the repo";
+  Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  EXPECT_TRUE(pipe.has_motion2music());
+  EXPECT_TRUE(pipe.has_music2motion());
+  int64_t bytes = 0;
+  for (const char* part : {"vae", "motion2music", "music2motion"}) {
+    const fs::path dir = shipped() / part;
+    EXPECT_EQ(read_json_file(dir / "config.json")["packed"]["dtype"], "float16") << part;
+    const auto f = load_safetensors(dir / "model.safetensors");
+    for (const auto& [name, t] : f.tensors) {
+      if (t.is_floating_point()) EXPECT_EQ(t.scalar_type(), torch::kHalf) << part << " " << name;
+    }
+    EXPECT_FALSE(fs::exists(dir / "trainer")) << "optimizer state shipped in " << part;
+    bytes += static_cast<int64_t>(fs::file_size(dir / "model.safetensors"));
+  }
+  EXPECT_LT(bytes, 40ll << 20) << "the shipped weights should stay a few tens of MB";
+}
+
+TEST(DefaultModel, GenerateWithNoOptionsWritesDanceMusicAndPreview) {
+  test::TempDir tmp;
+  const bool ffmpeg = ffmpeg_available(RenderConfig{});
+  // The README's command, literally (plus -q); without ffmpeg it must say how to go on.
+  auto r = run_momu_in(tmp.path(), "-q generate");
+  if (!ffmpeg) {
+    EXPECT_EQ(r.exit_code, 5) << r.err;
+    EXPECT_NE(r.err.find("--no-preview"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp.path() / "out" / "music.wav"));
+    r = run_momu_in(tmp.path(), "-q generate --no-preview");
+  }
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const fs::path out = tmp.path() / "out";
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["task"], "joint");
+  EXPECT_NEAR(load_audio(out / "music.wav").duration_s(), 20.0, 1e-3);
+  const Motion motion = load_motion(out / "motion.json");
+  EXPECT_EQ(motion.num_frames(), 600);
+  EXPECT_DOUBLE_EQ(motion.fps, 30.0);
+  EXPECT_EQ(load_motion(out / "motion.bvh").num_frames(), 600);
+  EXPECT_TRUE(torch::isfinite(motion.joints).all().item<bool>());
+  if (ffmpeg) {
+    EXPECT_GT(fs::file_size(out / "preview.mp4"), 10000u);
+    EXPECT_EQ(report["preview"], "out/preview.mp4");
+  }
+}
+
+TEST(DefaultModel, DancesToTheDebianExampleMusic) {
+  if (!fs::exists(kDebianMusic)) {
+    GTEST_SKIP() << "skipped: " << kDebianMusic
+                 << " is absent (scripts/setup.sh installs the Debian package titanion-data)";
+  }
+  test::TempDir tmp;
+  const fs::path dance = tmp.path() / "ttn2.bvh";
+  auto r = run_momu_in(tmp.path(), "-q generate --task music2motion --music " +
+                                       kDebianMusic.string() + " --out " + dance.string() +
+                                       " --steps 10");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Motion motion = load_motion(dance);
+  EXPECT_NEAR(motion.duration_s(), load_audio(kDebianMusic).duration_s(), 1.0 / 30 + 1e-9);
+  EXPECT_TRUE(torch::isfinite(motion.joints).all().item<bool>());
+}
+
+TEST(DefaultModel, MissingModelIsAClearErrorAndWritesNothing) {
+  test::TempDir tmp;
+  const fs::path missing = tmp.path() / "no_such_model";
+  auto r = run_momu_in(tmp.path(), "-q generate --model " + missing.string() + " --out-dir x --no-preview");
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find(missing.string()), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "x"));
+  r = run_momu_in(tmp.path(), "-q generate --seconds 0");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_FALSE(fs::exists(tmp.path() / "out"));
+}
+
+TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
+  test::TempDir tmp;
+  const std::string shipped_fp = bicor_vae_fingerprint(shipped() / "vae");
+  const fs::path f32 = tmp.path() / "f32";
+  const PackSummary s =
+      pack_model(PipelinePaths::from_model_dir(shipped()), f32, WeightDtype::kFloat32);
+  ASSERT_EQ(s.parts.size(), 3u);
+  for (const auto& p : s.parts) {
+    EXPECT_EQ(p.max_abs_error, 0.0) << p.name << ": float16 -> float32 must be exact";
+    EXPECT_GT(p.parameters, 100000) << p.name;
+  }
+  EXPECT_NE(s.vae_fingerprint, shipped_fp);
+  EXPECT_EQ(s.vae_fingerprint, bicor_vae_fingerprint(f32 / "vae"));
+  for (const char* e : {"motion2music", "music2motion"}) {
+    EXPECT_EQ(read_json_file(f32 / e / "config.json")["model"]["vae_fingerprint"], s.vae_fingerprint);
+  }
+
+  // Same weights, same computation: identical outputs for the same seed.
+  Pipeline a = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  Pipeline b = Pipeline::load(PipelinePaths::from_model_dir(f32));
+  auto [music_a, motion_a] = a.joint(1.0, quick_options(a));
+  auto [music_b, motion_b] = b.joint(1.0, quick_options(b));
+  EXPECT_TRUE(torch::equal(music_a.logmel, music_b.logmel));
+  EXPECT_TRUE(torch::equal(motion_a.motion.joints, motion_b.motion.joints));
+
+  // Back to float16: the very bytes that ship (so the fingerprint is the shipped one again).
+  const fs::path f16 = tmp.path() / "f16";
+  const PackSummary back = pack_model(PipelinePaths::from_model_dir(f32), f16, WeightDtype::kFloat16);
+  EXPECT_EQ(back.vae_fingerprint, shipped_fp);
+  for (const auto& p : back.parts) EXPECT_EQ(p.max_abs_error, 0.0) << p.name;
+}
+
+TEST(PackModel, RefusesExpertsOfAnotherVaeAndPartialModels) {
+  test::TempDir tmp;
+  const fs::path f32 = tmp.path() / "f32";
+  pack_model(PipelinePaths::from_model_dir(shipped()), f32, WeightDtype::kFloat32);
+  PipelinePaths mixed = PipelinePaths::from_model_dir(shipped());
+  mixed.vae = f32 / "vae";  // same values, another file: the experts record the shipped one
+  const fs::path out = tmp.path() / "mixed";
+  try {
+    pack_model(mixed, out, WeightDtype::kFloat16);
+    FAIL() << "experts of another VAE were packed";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("fingerprint"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out));
+
+  PipelinePaths partial = PipelinePaths::from_model_dir(shipped());
+  partial.music2motion.clear();
+  EXPECT_THROW(pack_model(partial, out, WeightDtype::kFloat16), ConfigError);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_THROW(weight_dtype_from_string("int8"), ConfigError);
+
+  // The CLI: a usage error names what is missing; a good call prints the sizes.
+  auto r = test::run_momu("pack-model -q --vae " + (f32 / "vae").string() + " --out " + out.string());
+  EXPECT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  r = test::run_momu("pack-model -q --model " + f32.string() + " --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["dtype"], "float16");
+  EXPECT_EQ(report["parts"].size(), 3u);
+  EXPECT_LT(report["bytes"].get<int64_t>(), 40ll << 20);
+}

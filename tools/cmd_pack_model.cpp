@@ -1,0 +1,65 @@
+// momu pack-model: a trained VAE and two experts -> one model folder to ship
+// (include/momu/generate/model_package.h).
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "momu/core/error.h"
+#include "momu/generate/model_package.h"
+
+namespace momu::cli {
+
+void add_pack_model_command(CLI::App& app, CliContext& ctx) {
+  struct Args {
+    std::string model, vae, m2a, a2m, out, dtype = "float16";
+  };
+  auto a = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand(
+      "pack-model", "copy a VAE and both diffusion experts into one model folder to ship");
+  cmd->add_option("--model", a->model, "a model folder with vae/, motion2music/, music2motion/");
+  cmd->add_option("--vae", a->vae, "BiCoR-VAE checkpoint folder (overrides <model>/vae)");
+  cmd->add_option("--motion2music-expert", a->m2a, "motion2music checkpoint (overrides <model>'s)");
+  cmd->add_option("--music2motion-expert", a->a2m, "music2motion checkpoint (overrides <model>'s)");
+  cmd->add_option("--out", a->out, "the model folder to write (replaced atomically)")->required();
+  cmd->add_option("--dtype", a->dtype, "weight storage: float16 (default, half the size) or float32")
+      ->check(CLI::IsMember({"float16", "float32"}));
+  cmd->footer(
+      "Keeps only config.json and model.safetensors of each part; float16 weights are loaded back\n"
+      "into float32 modules. The experts are re-stamped with the packed VAE's fingerprint; experts\n"
+      "trained on another VAE are refused.\n\n"
+      "Example (how models/default was made, docs/training_runs.md):\n"
+      "  momu pack-model --vae runs/vae_base_motion_nocontrast/last \\\n"
+      "      --motion2music-expert runs/diff_motion2music/last \\\n"
+      "      --music2motion-expert runs/diff_music2motion/last --out models/default");
+  cmd->callback([&ctx, a] {
+    ctx.apply_runtime();
+    PipelinePaths paths;
+    if (!a->model.empty()) paths = PipelinePaths::from_model_dir(a->model);
+    if (!a->vae.empty()) paths.vae = a->vae;
+    if (!a->m2a.empty()) paths.motion2music = a->m2a;
+    if (!a->a2m.empty()) paths.music2motion = a->a2m;
+    if (paths.vae.empty() || paths.motion2music.empty() || paths.music2motion.empty()) {
+      throw ConfigError(
+          "pack-model: give --model <folder>, or --vae, --motion2music-expert and "
+          "--music2motion-expert");
+    }
+    const PackSummary s =
+        pack_model(paths, a->out, weight_dtype_from_string(a->dtype), ctx.log_sink());
+    nlohmann::json parts = nlohmann::json::array();
+    for (const auto& p : s.parts) {
+      parts.push_back({{"name", p.name},
+                       {"from", p.source.string()},
+                       {"weights", p.parameters},
+                       {"bytes", p.bytes},
+                       {"max_abs_error", p.max_abs_error},
+                       {"max_abs_weight", p.max_abs_weight}});
+    }
+    print_json({{"out", a->out},
+                {"dtype", to_string(s.dtype)},
+                {"bytes", s.total_bytes()},
+                {"vae_fingerprint", s.vae_fingerprint},
+                {"parts", parts}});
+  });
+}
+
+}  // namespace momu::cli
