@@ -9,6 +9,8 @@
 #include "momu/audio/logmel.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
+#include "momu/model/rhythm_condition.h"
+#include "momu/motion/directogram.h"
 #include "momu/motion/resample.h"
 #include "momu/motion/skeleton.h"
 
@@ -23,6 +25,15 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 void add(double* slot, double seconds) {
   if (slot) *slot += seconds;
+}
+
+// The condition an expert sees: the partner's scaled latent [dp, L], followed by its rhythm
+// envelope [1, L'] (fitted to L) when the expert was trained with rhythm channels. -> [dc, L]
+at::Tensor expert_condition(const DiffusionExpert& expert, const at::Tensor& partner,
+                            const at::Tensor& envelope) {
+  if (!expert.spec().rhythm_condition) return partner;
+  const at::Tensor e = fit_rhythm_length(envelope, partner.size(1)).to(partner.device(), partner.scalar_type());
+  return torch::cat({partner, e}, 0);
 }
 
 }  // namespace
@@ -56,6 +67,18 @@ Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
       throw ConfigError(dir.string() + ": trained on another BiCoR-VAE (fingerprint " +
                         e->spec().vae_fingerprint + ", " + paths.vae.string() + " has " +
                         fingerprint + ")");
+    }
+    const int da = p.vae_->spec().music.latent_channels;
+    const int dm = p.vae_->spec().motion->latent_channels;
+    const bool music = e->spec().generates_music();
+    const int target = music ? da : dm;
+    const int cond = (music ? dm : da) + e->spec().rhythm_channels();
+    const auto& d = e->spec().denoiser;
+    if (d.latent_channels != target || d.cond_channels != cond) {
+      throw ConfigError(dir.string() + ": the expert's channels (latent " +
+                        std::to_string(d.latent_channels) + ", condition " +
+                        std::to_string(d.cond_channels) + ") do not fit the VAE's latents (expected " +
+                        std::to_string(target) + " and " + std::to_string(cond) + ")");
     }
     return e;
   };
@@ -158,12 +181,18 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   }
   torch::NoGradGuard no_grad;
   auto t0 = Clock::now();
+  const auto& s = expert.spec();
   auto zm = vae_->encode_motion(motion);  // [d, L]
+  at::Tensor envelope;
+  if (s.rhythm_condition) {
+    envelope = motion_rhythm_envelope(kinematic_amplitude_at(motion, vae_->spec().frame_rate()),
+                                      vae_->spec().time_compression());
+  }
+  const at::Tensor cond = expert_condition(expert, zm.to(expert.device()) * s.motion_scale, envelope);
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
-  const auto& s = expert.spec();
-  auto za = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
-                               zm.to(expert.device()) * s.motion_scale, 0, options.sampler, progress) /
+  auto za = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
+                               options.sampler, progress) /
             s.music_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
@@ -184,11 +213,14 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   if (audio.sample_rate_hz != sr) y = resample_audio(y, audio.sample_rate_hz, sr);
   auto mel = log_mel_spectrogram(y, vae_->spec().logmel);
   auto za = vae_->encode_music(mel);
+  const auto& s = expert.spec();
+  at::Tensor envelope;
+  if (s.rhythm_condition) envelope = music_rhythm_envelope(mel, vae_->spec().time_compression());
+  const at::Tensor cond = expert_condition(expert, za.to(expert.device()) * s.music_scale, envelope);
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
-  const auto& s = expert.spec();
-  auto zm = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
-                               za.to(expert.device()) * s.music_scale, 0, options.sampler, progress) /
+  auto zm = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
+                               options.sampler, progress) /
             s.motion_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   return decode_motion(zm, zm.size(1) * vae_->spec().time_compression(), audio.duration_s(), options,
@@ -207,10 +239,24 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
   const int k = vae_->spec().time_compression();
   const int64_t frames = std::max<int64_t>(1, std::llround(seconds * vae_->spec().frame_rate()));
   const int64_t length = (frames + k - 1) / k;
+  // Experts with rhythm channels see the rhythm of the partner's current clean estimate, decoded.
+  ConditionMap cond_a, cond_m;
+  if (a.spec().rhythm_condition) {
+    cond_a = [&](const at::Tensor& x0m) {
+      const Motion decoded = vae_->decode_motion((x0m / m.spec().motion_scale).to(vae_->device()));
+      return expert_condition(a, x0m, motion_rhythm_envelope(motion_rhythm(decoded).amplitude, k));
+    };
+  }
+  if (m.spec().rhythm_condition) {
+    cond_m = [&](const at::Tensor& x0a) {
+      const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
+      return expert_condition(m, x0a, music_rhythm_envelope(mel, k));
+    };
+  }
   auto t0 = Clock::now();
   auto [za, zm] = sample_joint(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
                                m.spec().denoiser.latent_channels, a.schedule(), length,
-                               options.sampler, progress);
+                               options.sampler, progress, cond_a, cond_m);
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
   GeneratedMusic music = decode_music(za / a.spec().music_scale, length * k,

@@ -28,6 +28,10 @@ void DiffusionExpertSpec::validate() const {
   sampler.validate();
   if (!(music_scale > 0.0) || !(motion_scale > 0.0)) fail("latent scales must be > 0");
   if (bone_min.size() != bone_max.size()) fail("bone_min and bone_max differ in length");
+  if (denoiser.cond_channels <= rhythm_channels()) {
+    fail("cond_channels (" + std::to_string(denoiser.cond_channels) +
+         ") must exceed the rhythm channels (" + std::to_string(rhythm_channels()) + ")");
+  }
 }
 
 void to_json(nlohmann::json& j, const DiffusionExpertSpec& s) {
@@ -35,7 +39,7 @@ void to_json(nlohmann::json& j, const DiffusionExpertSpec& s) {
                      {"schedule", s.schedule},     {"music_scale", s.music_scale},
                      {"motion_scale", s.motion_scale}, {"vae_fingerprint", s.vae_fingerprint},
                      {"sampler", s.sampler},       {"bone_min", s.bone_min},
-                     {"bone_max", s.bone_max}};
+                     {"bone_max", s.bone_max},     {"rhythm_condition", s.rhythm_condition}};
 }
 
 void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
@@ -49,6 +53,7 @@ void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
   f.get("sampler", s.sampler);
   f.get("bone_min", s.bone_min);
   f.get("bone_max", s.bone_max);
+  f.get("rhythm_condition", s.rhythm_condition);
   f.finish();
   s.validate();
 }

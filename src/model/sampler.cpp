@@ -172,7 +172,9 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
                                                const EpsFunction& eps_m, int64_t d_m,
                                                const NoiseSchedule& schedule, int64_t length,
                                                const SamplerConfig& config,
-                                               const ProgressCallback& progress) {
+                                               const ProgressCallback& progress,
+                                               const ConditionMap& cond_a,
+                                               const ConditionMap& cond_m) {
   config.validate();
   torch::NoGradGuard no_grad;
   if (length < 1 || d_a < 1 || d_m < 1) throw ShapeError("sample_joint: length and channels must be >= 1");
@@ -192,8 +194,8 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
       // Both guided by the partner's clean estimate at t (lockstep: from the values at t).
       auto x0m = schedule.predict_x0(zm, t, um);
       auto x0a = schedule.predict_x0(za, t, ua);
-      auto ca = windowed_eps(eps_a, za, t, x0m, config);
-      auto cm = windowed_eps(eps_m, zm, t, x0a, config);
+      auto ca = windowed_eps(eps_a, za, t, cond_a ? cond_a(x0m) : x0m, config);
+      auto cm = windowed_eps(eps_m, zm, t, cond_m ? cond_m(x0a) : x0a, config);
       ea = config.guidance == 1.0 ? ca : ua + config.guidance * (ca - ua);
       em = config.guidance == 1.0 ? cm : um + config.guidance * (cm - um);
     }

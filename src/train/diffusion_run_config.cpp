@@ -29,6 +29,7 @@ void to_json(nlohmann::json& j, const DiffusionRunConfig& c) {
                      {"schedule", c.schedule},
                      {"train", c.train},
                      {"cond_dropout", c.cond_dropout},
+                     {"rhythm_condition", c.rhythm_condition},
                      {"sampler", c.sampler}};
 }
 
@@ -38,6 +39,7 @@ void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
   f.get("schedule", c.schedule);
   f.require("train", c.train);
   f.get("cond_dropout", c.cond_dropout);
+  f.get("rhythm_condition", c.rhythm_condition);
   f.get("sampler", c.sampler);
   f.finish();
   c.validate();

@@ -16,6 +16,7 @@
 #include "momu/model/bicor_vae.h"
 #include "momu/model/diffusion_expert.h"
 #include "momu/model/module_weights.h"
+#include "momu/model/rhythm_condition.h"
 #include "momu/motion/skeleton.h"
 #include "momu/train/checkpoint_dir.h"
 #include "momu/train/ema.h"
@@ -144,12 +145,14 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     spec.denoiser = run.denoiser;
     const int da = vae.spec().music.latent_channels;
     const int dm = vae.spec().motion->latent_channels;
+    spec.rhythm_condition = run.rhythm_condition;
+    const int dc = (to_music ? dm : da) + spec.rhythm_channels();
     if (spec.denoiser.latent_channels == 0) spec.denoiser.latent_channels = to_music ? da : dm;
-    if (spec.denoiser.cond_channels == 0) spec.denoiser.cond_channels = to_music ? dm : da;
-    if (spec.denoiser.latent_channels != (to_music ? da : dm) ||
-        spec.denoiser.cond_channels != (to_music ? dm : da)) {
+    if (spec.denoiser.cond_channels == 0) spec.denoiser.cond_channels = dc;
+    if (spec.denoiser.latent_channels != (to_music ? da : dm) || spec.denoiser.cond_channels != dc) {
       throw ConfigError("train-diffusion: the denoiser's latent/cond channels differ from the VAE's "
-                        "latent width (set them to 0 to take them from the VAE)");
+                        "latent width (+1 with rhythm_condition); set them to 0 to take them from "
+                        "the VAE");
     }
     spec.schedule = run.schedule;
     spec.music_scale = inverse_std(latents, true);
@@ -165,9 +168,16 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   const int64_t crop = train.segment_frames / k;
   std::vector<at::Tensor> train_target, train_cond, val_target, val_cond;
   std::vector<double> weights;
+  std::vector<bool> train_conditioned;
   for (const auto& c : latents) {
     auto target = ((to_music ? c.music : c.motion) * target_scale).to(device);
     auto cond = ((to_music ? c.motion : c.music) * cond_scale).to(device);
+    if (spec.rhythm_condition && (c.split == "train" || c.split == "validation")) {
+      const PreparedClip clip = data.load(c.name);
+      const at::Tensor envelope = to_music ? motion_rhythm_envelope(clip.q, k)
+                                           : music_rhythm_envelope(clip.mel, k);
+      cond = torch::cat({cond, fit_rhythm_length(envelope, cond.size(1)).to(device)}, 0);
+    }
     if (c.split == "train") {
       if (target.size(1) < crop) {
         log_to(log, LogLevel::kWarning, "train-diffusion: clip " + c.name + " is shorter than a crop; not used");
@@ -175,6 +185,9 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       }
       train_target.push_back(target);
       train_cond.push_back(cond);
+      // A misaligned pair would teach the wrong timing: with rhythm channels such clips train the
+      // unconditional model only.
+      train_conditioned.push_back(!spec.rhythm_condition || c.usable_for_rhythm);
       weights.push_back(static_cast<double>(target.size(1) - crop + 1));
     } else if (c.split == "validation") {
       for (int64_t s = 0; s + crop <= target.size(1); s += crop) {
@@ -305,7 +318,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       xs.push_back(train_target[ci].narrow(1, s, crop));
       cs.push_back(train_cond[ci].narrow(1, s, crop));
       ts.push_back(pick_t(rng));
-      keep.push_back(drop(rng) ? 0.0f : 1.0f);
+      keep.push_back(drop(rng) || !train_conditioned[ci] ? 0.0f : 1.0f);
     }
     auto x0 = torch::stack(xs), c = torch::stack(cs);
     auto t = torch::tensor(ts, torch::kInt64).to(device);

@@ -488,6 +488,38 @@ TEST(Sampler, CrossGuidanceWithTcZeroIsTwoUnconditionalChains) {
   EXPECT_TRUE(torch::equal(gm, gm2));
 }
 
+TEST(Sampler, CrossGuidanceConditionMapsBuildThePartnersCondition) {
+  const auto sched = small_schedule(20);
+  SamplerConfig c = toy_sampler();
+  c.tc = 0.5;
+  const int64_t length = 24;  // two windows
+  // Identity maps change nothing.
+  auto identity = [](const at::Tensor& x0) { return x0; };
+  auto [za, zm] = sample_joint(per_frame_eps, 3, tanh_eps, 2, sched, length, c);
+  auto [ia, im] = sample_joint(per_frame_eps, 3, tanh_eps, 2, sched, length, c, {}, identity, identity);
+  EXPECT_TRUE(torch::equal(za, ia));
+  EXPECT_TRUE(torch::equal(zm, im));
+  // A map that appends a channel: chain a's predictor sees d_m + 1 channels, only below tc.
+  int64_t calls = 0, wide = 0;
+  EpsFunction eps_a = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond) {
+    if (cond.defined()) {
+      ++calls;
+      if (cond.size(1) == 3) ++wide;
+      EXPECT_LE(t[0].item<int64_t>() + 1, 10) << "conditioned above tc * T";
+    }
+    return per_frame_eps(z, t, cond);
+  };
+  auto append = [&](const at::Tensor& x0m) {
+    EXPECT_EQ(x0m.sizes(), (std::vector<int64_t>{2, length})) << "the map gets the partner's x0 [d, L]";
+    return torch::cat({x0m, torch::ones({1, x0m.size(1)}, x0m.options())}, 0);
+  };
+  auto [wa, wm] = sample_joint(eps_a, 3, tanh_eps, 2, sched, length, c, {}, append, {});
+  EXPECT_GT(calls, 0);
+  EXPECT_EQ(wide, calls) << "every conditioned call of chain a sees the mapped condition";
+  EXPECT_GT(max_abs_diff(wa, za), 1e-6) << "the extra channel did not reach the predictor";
+  EXPECT_TRUE(torch::isfinite(wa).all().item<bool>() && torch::isfinite(wm).all().item<bool>());
+}
+
 TEST(Sampler, OneWindowIsOneCallOnTheWholeSequence) {
   torch::manual_seed(11);
   auto z = torch::randn({2, 13});

@@ -463,6 +463,73 @@ TEST_F(DiffusionTrainerTest, PipelineGeneratesAllThreeTasks) {
   }
 }
 
+TEST_F(DiffusionTrainerTest, RhythmConditionedExpertsTrainAndGenerate) {
+  fs::path ckpt[2];
+  const char* directions[2] = {"motion2music", "music2motion"};
+  for (int i = 0; i < 2; ++i) {
+    DiffusionTrainOptions o = options(directions[i], tmp_.path() / (std::string("r_") + directions[i]));
+    o.config.rhythm_condition = true;
+    const auto r = train_diffusion(o);
+    EXPECT_EQ(r.step, 4);
+    ASSERT_TRUE(r.last_validation.contains("loss_null_condition"));
+    ckpt[i] = o.out_dir / "last";
+    const DiffusionExpert e = DiffusionExpert::load(ckpt[i]);
+    EXPECT_TRUE(e.spec().rhythm_condition);
+    EXPECT_EQ(e.spec().denoiser.cond_channels, 8 + 1) << "the tiny VAE's latent + one rhythm channel";
+    EXPECT_EQ(read_json_file(ckpt[i] / "config.json")["run"]["rhythm_condition"], true);
+  }
+  // Resuming keeps the setting (the condition width must not change under the weights).
+  {
+    DiffusionTrainOptions o = options("music2motion", tmp_.path() / "r_music2motion");
+    o.resume = true;
+    o.has_config = false;
+    o.config.train.steps = 6;
+    const auto r = train_diffusion(o);
+    EXPECT_EQ(r.step, 4) << "without a config, resume keeps the checkpoint's steps";
+    DiffusionTrainOptions changed = options("music2motion", tmp_.path() / "r_music2motion");
+    changed.resume = true;
+    EXPECT_THROW(train_diffusion(changed), ConfigError) << "resume with rhythm_condition switched off";
+  }
+  Pipeline p = Pipeline::load(PipelinePaths{vae_, ckpt[0], ckpt[1]});
+  GenerateOptions opt;
+  opt.sampler = p.default_sampler();
+  opt.sampler.steps = 3;
+  opt.griffin_lim_iterations = 2;
+  const int sr = p.vae().spec().logmel.sample_rate_hz;
+  auto clip = PreparedDataset::open(data_).load("synthetic_4");
+  Motion motion{clip.motion.narrow(0, 0, 187).contiguous(), clip.fps, clip.skeleton};
+  const auto music = p.motion_to_music(motion, opt);
+  EXPECT_EQ(music.audio.samples.numel(), std::llround(motion.duration_s() * sr));
+  EXPECT_TRUE(all_finite(music.audio.samples));
+  const auto dance = p.music_to_motion(tone(2.5), opt);
+  EXPECT_EQ(dance.motion.num_frames(), 75);
+  EXPECT_TRUE(all_finite(dance.motion.joints));
+  auto [jm, jd] = p.joint(2.0, opt);
+  EXPECT_EQ(jm.audio.samples.numel(), std::llround(2.0 * sr));
+  EXPECT_EQ(jd.motion.num_frames(), 60);
+  EXPECT_TRUE(all_finite(jm.audio.samples) && all_finite(jd.motion.joints));
+
+  // A rhythm expert mixes with a plain one; a config whose channels do not fit is refused.
+  const fs::path plain = train_expert("music2motion", "plain_a2m");
+  EXPECT_NO_THROW(Pipeline::load(PipelinePaths{vae_, ckpt[0], plain}).joint(1.0, opt));
+  const fs::path edited = tmp_.path() / "edited_rhythm";
+  copy_dir(ckpt[1], edited);
+  auto cfg = read_json_file(edited / "config.json");
+  cfg["model"]["rhythm_condition"] = false;  // weights expect 9 condition channels, spec says 8
+  write_json(edited / "config.json", cfg);
+  try {
+    Pipeline::load(PipelinePaths{vae_, {}, edited});
+    FAIL() << "an expert whose condition does not fit the VAE was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(edited.string()), std::string::npos) << e.what();
+  }
+  // Configs written before the field existed load as experts without rhythm channels.
+  auto old_cfg = read_json_file(plain / "config.json");
+  ASSERT_TRUE(old_cfg["model"].contains("rhythm_condition"));
+  old_cfg["model"].erase("rhythm_condition");
+  EXPECT_FALSE(old_cfg["model"].get<DiffusionExpertSpec>().rhythm_condition);
+}
+
 TEST_F(DiffusionTrainerTest, ExpertsOfAnotherVaeAreRejected) {
   const fs::path m2a = train_expert("motion2music", "m2a");
   const fs::path edited = tmp_.path() / "edited";

@@ -31,6 +31,11 @@ struct DiffusionExpertSpec {
   // Kinematic-tree bone lengths (cm, order of Skeleton::tree_bones()) of the training motion:
   // 1st and 99th percentiles, used to clamp generated skeletons. Empty when unknown.
   std::vector<double> bone_min, bone_max;
+  // The condition also holds the partner's rhythm envelope (include/momu/model/rhythm_condition.h)
+  // as one channel after the partner latent: denoiser.cond_channels = partner latent + 1.
+  // Absent in configs written before it existed: false.
+  bool rhythm_condition = false;
+  int rhythm_channels() const { return rhythm_condition ? 1 : 0; }
   bool generates_music() const { return direction == "motion2music"; }
   double target_scale() const { return generates_music() ? music_scale : motion_scale; }
   double cond_scale() const { return generates_music() ? motion_scale : music_scale; }

@@ -57,17 +57,25 @@ at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& sched
                               int64_t channels, const at::Tensor& cond, int64_t length,
                               const SamplerConfig& config, const ProgressCallback& progress = {});
 
+// An expert's condition built from its partner's clean-latent estimate (for experts whose
+// condition holds more than the partner latent, e.g. rhythm channels).
+// partner_x0: [d_partner, L] -> cond [dc, L]
+using ConditionMap = std::function<at::Tensor(const at::Tensor& partner_x0)>;
+
 // Joint generation by cross-guidance: both chains start from noise of length L; for
 // t > tc * T each takes unconditional steps; at and below it each is guided (CFG) by the
-// partner's clean-latent estimate from the partner's unconditional prediction at t; both chains
-// step in lockstep from their values at t. Chain a draws its noise from config.seed (so tc = 0 is
-// exactly sample_conditional(eps_a, ..., undefined cond)), chain m from a seed derived from it.
+// partner's clean-latent estimate from the partner's unconditional prediction at t (passed
+// through cond_a / cond_m when given); both chains step in lockstep from their values at t.
+// Chain a draws its noise from config.seed (so tc = 0 is exactly sample_conditional(eps_a, ...,
+// undefined cond)), chain m from a seed derived from it.
 // -> {z_a [d_a, L], z_m [d_m, L]}
 std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t d_a,
                                                const EpsFunction& eps_m, int64_t d_m,
                                                const NoiseSchedule& schedule, int64_t length,
                                                const SamplerConfig& config,
-                                               const ProgressCallback& progress = {});
+                                               const ProgressCallback& progress = {},
+                                               const ConditionMap& cond_a = {},
+                                               const ConditionMap& cond_m = {});
 
 // Seed of chain m in sample_joint.
 uint64_t joint_partner_seed(uint64_t seed);
