@@ -27,13 +27,14 @@ void add(double* slot, double seconds) {
   if (slot) *slot += seconds;
 }
 
-// The condition an expert sees: the partner's scaled latent [dp, L], followed by its rhythm
-// envelope [1, L'] (fitted to L) when the expert was trained with rhythm channels. -> [dc, L]
+// The condition an expert sees (DiffusionExpertSpec::condition): the partner's scaled latent
+// [dp, L] and/or its rhythm envelope [1, L'] (fitted to L). -> [dc, L]
 at::Tensor expert_condition(const DiffusionExpert& expert, const at::Tensor& partner,
                             const at::Tensor& envelope) {
-  if (!expert.spec().rhythm_condition) return partner;
+  const auto& s = expert.spec();
+  if (s.rhythm_channels() == 0) return partner;
   const at::Tensor e = fit_rhythm_length(envelope, partner.size(1)).to(partner.device(), partner.scalar_type());
-  return torch::cat({partner, e}, 0);
+  return s.uses_partner_latent() ? torch::cat({partner, e}, 0) : e;
 }
 
 }  // namespace
@@ -72,7 +73,7 @@ Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
     const int dm = p.vae_->spec().motion->latent_channels;
     const bool music = e->spec().generates_music();
     const int target = music ? da : dm;
-    const int cond = (music ? dm : da) + e->spec().rhythm_channels();
+    const int cond = e->spec().cond_channels_for(music ? dm : da);
     const auto& d = e->spec().denoiser;
     if (d.latent_channels != target || d.cond_channels != cond) {
       throw ConfigError(dir.string() + ": the expert's channels (latent " +
@@ -184,7 +185,7 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   const auto& s = expert.spec();
   auto zm = vae_->encode_motion(motion);  // [d, L]
   at::Tensor envelope;
-  if (s.rhythm_condition) {
+  if (s.rhythm_channels() > 0) {
     envelope = motion_rhythm_envelope(kinematic_amplitude_at(motion, vae_->spec().frame_rate()),
                                       vae_->spec().time_compression());
   }
@@ -215,7 +216,7 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   auto za = vae_->encode_music(mel);
   const auto& s = expert.spec();
   at::Tensor envelope;
-  if (s.rhythm_condition) envelope = music_rhythm_envelope(mel, vae_->spec().time_compression());
+  if (s.rhythm_channels() > 0) envelope = music_rhythm_envelope(mel, vae_->spec().time_compression());
   const at::Tensor cond = expert_condition(expert, za.to(expert.device()) * s.music_scale, envelope);
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
@@ -241,13 +242,13 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
   const int64_t length = (frames + k - 1) / k;
   // Experts with rhythm channels see the rhythm of the partner's current clean estimate, decoded.
   ConditionMap cond_a, cond_m;
-  if (a.spec().rhythm_condition) {
+  if (a.spec().rhythm_channels() > 0) {
     cond_a = [&](const at::Tensor& x0m) {
       const Motion decoded = vae_->decode_motion((x0m / m.spec().motion_scale).to(vae_->device()));
       return expert_condition(a, x0m, motion_rhythm_envelope(motion_rhythm(decoded).amplitude, k));
     };
   }
-  if (m.spec().rhythm_condition) {
+  if (m.spec().rhythm_channels() > 0) {
     cond_m = [&](const at::Tensor& x0a) {
       const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
       return expert_condition(m, x0a, music_rhythm_envelope(mel, k));

@@ -15,6 +15,10 @@ namespace momu {
 
 namespace fs = std::filesystem;
 
+bool is_diffusion_condition(const std::string& name) {
+  return name == "latent" || name == "latent+rhythm" || name == "rhythm";
+}
+
 void DiffusionExpertSpec::validate() const {
   auto fail = [](const std::string& m) { throw ConfigError("diffusion expert: " + m); };
   if (direction != "motion2music" && direction != "music2motion") {
@@ -28,9 +32,14 @@ void DiffusionExpertSpec::validate() const {
   sampler.validate();
   if (!(music_scale > 0.0) || !(motion_scale > 0.0)) fail("latent scales must be > 0");
   if (bone_min.size() != bone_max.size()) fail("bone_min and bone_max differ in length");
-  if (denoiser.cond_channels <= rhythm_channels()) {
-    fail("cond_channels (" + std::to_string(denoiser.cond_channels) +
-         ") must exceed the rhythm channels (" + std::to_string(rhythm_channels()) + ")");
+  if (!is_diffusion_condition(condition)) {
+    fail("condition must be \"latent\", \"latent+rhythm\" or \"rhythm\", got \"" + condition + "\"");
+  }
+  if (condition == "rhythm" && denoiser.cond_channels != 1) {
+    fail("a \"rhythm\" condition has cond_channels 1, got " + std::to_string(denoiser.cond_channels));
+  }
+  if (condition == "latent+rhythm" && denoiser.cond_channels < 2) {
+    fail("a \"latent+rhythm\" condition has cond_channels >= 2");
   }
 }
 
@@ -39,7 +48,7 @@ void to_json(nlohmann::json& j, const DiffusionExpertSpec& s) {
                      {"schedule", s.schedule},     {"music_scale", s.music_scale},
                      {"motion_scale", s.motion_scale}, {"vae_fingerprint", s.vae_fingerprint},
                      {"sampler", s.sampler},       {"bone_min", s.bone_min},
-                     {"bone_max", s.bone_max},     {"rhythm_condition", s.rhythm_condition}};
+                     {"bone_max", s.bone_max},     {"condition", s.condition}};
 }
 
 void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
@@ -53,7 +62,7 @@ void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
   f.get("sampler", s.sampler);
   f.get("bone_min", s.bone_min);
   f.get("bone_max", s.bone_max);
-  f.get("rhythm_condition", s.rhythm_condition);
+  f.get("condition", s.condition);
   f.finish();
   s.validate();
 }

@@ -3,6 +3,7 @@
 #include "momu/core/error.h"
 #include "momu/core/json_fields.h"
 #include "momu/io/json_file.h"
+#include "momu/model/diffusion_expert.h"
 #include "momu/train/diffusion_trainer.h"
 
 namespace momu {
@@ -19,6 +20,10 @@ void DiffusionRunConfig::validate() const {
     throw ConfigError("diffusion run config: train.lambda_kl and train.lambda_c are VAE settings; "
                       "leave them out");
   }
+  if (!is_diffusion_condition(condition)) {
+    throw ConfigError("diffusion run config: condition must be \"latent\", \"latent+rhythm\" or "
+                      "\"rhythm\", got \"" + condition + "\"");
+  }
   if (sampler.steps > schedule.timesteps) {
     throw ConfigError("diffusion run config: sampler.steps exceeds schedule.timesteps");
   }
@@ -29,7 +34,7 @@ void to_json(nlohmann::json& j, const DiffusionRunConfig& c) {
                      {"schedule", c.schedule},
                      {"train", c.train},
                      {"cond_dropout", c.cond_dropout},
-                     {"rhythm_condition", c.rhythm_condition},
+                     {"condition", c.condition},
                      {"sampler", c.sampler}};
 }
 
@@ -39,7 +44,7 @@ void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
   f.get("schedule", c.schedule);
   f.require("train", c.train);
   f.get("cond_dropout", c.cond_dropout);
-  f.get("rhythm_condition", c.rhythm_condition);
+  f.get("condition", c.condition);
   f.get("sampler", c.sampler);
   f.finish();
   c.validate();

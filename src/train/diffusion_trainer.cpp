@@ -145,14 +145,14 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     spec.denoiser = run.denoiser;
     const int da = vae.spec().music.latent_channels;
     const int dm = vae.spec().motion->latent_channels;
-    spec.rhythm_condition = run.rhythm_condition;
-    const int dc = (to_music ? dm : da) + spec.rhythm_channels();
+    spec.condition = run.condition;
+    const int dc = spec.cond_channels_for(to_music ? dm : da);
     if (spec.denoiser.latent_channels == 0) spec.denoiser.latent_channels = to_music ? da : dm;
     if (spec.denoiser.cond_channels == 0) spec.denoiser.cond_channels = dc;
     if (spec.denoiser.latent_channels != (to_music ? da : dm) || spec.denoiser.cond_channels != dc) {
       throw ConfigError("train-diffusion: the denoiser's latent/cond channels differ from the VAE's "
-                        "latent width (+1 with rhythm_condition); set them to 0 to take them from "
-                        "the VAE");
+                        "latent width (+1 with a rhythm channel, 1 for a rhythm condition alone); set "
+                        "them to 0 to take them from the VAE");
     }
     spec.schedule = run.schedule;
     spec.music_scale = inverse_std(latents, true);
@@ -172,11 +172,13 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   for (const auto& c : latents) {
     auto target = ((to_music ? c.music : c.motion) * target_scale).to(device);
     auto cond = ((to_music ? c.motion : c.music) * cond_scale).to(device);
-    if (spec.rhythm_condition && (c.split == "train" || c.split == "validation")) {
+    if (spec.rhythm_channels() > 0 && (c.split == "train" || c.split == "validation")) {
       const PreparedClip clip = data.load(c.name);
-      const at::Tensor envelope = to_music ? motion_rhythm_envelope(clip.q, k)
-                                           : music_rhythm_envelope(clip.mel, k);
-      cond = torch::cat({cond, fit_rhythm_length(envelope, cond.size(1)).to(device)}, 0);
+      const at::Tensor envelope =
+          fit_rhythm_length(to_music ? motion_rhythm_envelope(clip.q, k) : music_rhythm_envelope(clip.mel, k),
+                            cond.size(1))
+              .to(device);
+      cond = spec.uses_partner_latent() ? torch::cat({cond, envelope}, 0) : envelope;
     }
     if (c.split == "train") {
       if (target.size(1) < crop) {
@@ -187,7 +189,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       train_cond.push_back(cond);
       // A misaligned pair would teach the wrong timing: with rhythm channels such clips train the
       // unconditional model only.
-      train_conditioned.push_back(!spec.rhythm_condition || c.usable_for_rhythm);
+      train_conditioned.push_back(spec.rhythm_channels() == 0 || c.usable_for_rhythm);
       weights.push_back(static_cast<double>(target.size(1) - crop + 1));
     } else if (c.split == "validation") {
       for (int64_t s = 0; s + crop <= target.size(1); s += crop) {

@@ -464,19 +464,22 @@ TEST_F(DiffusionTrainerTest, PipelineGeneratesAllThreeTasks) {
 }
 
 TEST_F(DiffusionTrainerTest, RhythmConditionedExpertsTrainAndGenerate) {
+  // motion2music with the partner latent and a rhythm channel, music2motion with the rhythm alone.
   fs::path ckpt[2];
   const char* directions[2] = {"motion2music", "music2motion"};
+  const char* conditions[2] = {"latent+rhythm", "rhythm"};
+  const int channels[2] = {8 + 1, 1};  // the tiny VAE's latent has 8 channels
   for (int i = 0; i < 2; ++i) {
     DiffusionTrainOptions o = options(directions[i], tmp_.path() / (std::string("r_") + directions[i]));
-    o.config.rhythm_condition = true;
+    o.config.condition = conditions[i];
     const auto r = train_diffusion(o);
     EXPECT_EQ(r.step, 4);
     ASSERT_TRUE(r.last_validation.contains("loss_null_condition"));
     ckpt[i] = o.out_dir / "last";
     const DiffusionExpert e = DiffusionExpert::load(ckpt[i]);
-    EXPECT_TRUE(e.spec().rhythm_condition);
-    EXPECT_EQ(e.spec().denoiser.cond_channels, 8 + 1) << "the tiny VAE's latent + one rhythm channel";
-    EXPECT_EQ(read_json_file(ckpt[i] / "config.json")["run"]["rhythm_condition"], true);
+    EXPECT_EQ(e.spec().condition, conditions[i]);
+    EXPECT_EQ(e.spec().denoiser.cond_channels, channels[i]);
+    EXPECT_EQ(read_json_file(ckpt[i] / "config.json")["run"]["condition"], conditions[i]);
   }
   // Resuming keeps the setting (the condition width must not change under the weights).
   {
@@ -488,7 +491,7 @@ TEST_F(DiffusionTrainerTest, RhythmConditionedExpertsTrainAndGenerate) {
     EXPECT_EQ(r.step, 4) << "without a config, resume keeps the checkpoint's steps";
     DiffusionTrainOptions changed = options("music2motion", tmp_.path() / "r_music2motion");
     changed.resume = true;
-    EXPECT_THROW(train_diffusion(changed), ConfigError) << "resume with rhythm_condition switched off";
+    EXPECT_THROW(train_diffusion(changed), ConfigError) << "resume with another condition";
   }
   Pipeline p = Pipeline::load(PipelinePaths{vae_, ckpt[0], ckpt[1]});
   GenerateOptions opt;
@@ -515,7 +518,7 @@ TEST_F(DiffusionTrainerTest, RhythmConditionedExpertsTrainAndGenerate) {
   const fs::path edited = tmp_.path() / "edited_rhythm";
   copy_dir(ckpt[1], edited);
   auto cfg = read_json_file(edited / "config.json");
-  cfg["model"]["rhythm_condition"] = false;  // weights expect 9 condition channels, spec says 8
+  cfg["model"]["condition"] = "latent";  // one condition channel, but a latent condition has 8
   write_json(edited / "config.json", cfg);
   try {
     Pipeline::load(PipelinePaths{vae_, {}, edited});
@@ -525,9 +528,20 @@ TEST_F(DiffusionTrainerTest, RhythmConditionedExpertsTrainAndGenerate) {
   }
   // Configs written before the field existed load as experts without rhythm channels.
   auto old_cfg = read_json_file(plain / "config.json");
-  ASSERT_TRUE(old_cfg["model"].contains("rhythm_condition"));
-  old_cfg["model"].erase("rhythm_condition");
-  EXPECT_FALSE(old_cfg["model"].get<DiffusionExpertSpec>().rhythm_condition);
+  ASSERT_EQ(old_cfg["model"]["condition"], "latent");
+  old_cfg["model"].erase("condition");
+  EXPECT_EQ(old_cfg["model"].get<DiffusionExpertSpec>().condition, "latent");
+  // Unknown conditions and widths that do not fit the condition are config errors.
+  DiffusionRunConfig bad = tiny_diffusion_config();
+  bad.condition = "rhythm+latent";
+  EXPECT_THROW(bad.validate(), ConfigError);
+  auto spec = old_cfg["model"].get<DiffusionExpertSpec>();
+  spec.condition = "rhythm";
+  EXPECT_THROW(spec.validate(), ConfigError) << "a rhythm condition with 8 channels was accepted";
+  spec.denoiser.cond_channels = 1;
+  EXPECT_NO_THROW(spec.validate());
+  spec.condition = "latent+rhythm";
+  EXPECT_THROW(spec.validate(), ConfigError);
 }
 
 TEST_F(DiffusionTrainerTest, ExpertsOfAnotherVaeAreRejected) {

@@ -31,16 +31,25 @@ struct DiffusionExpertSpec {
   // Kinematic-tree bone lengths (cm, order of Skeleton::tree_bones()) of the training motion:
   // 1st and 99th percentiles, used to clamp generated skeletons. Empty when unknown.
   std::vector<double> bone_min, bone_max;
-  // The condition also holds the partner's rhythm envelope (include/momu/model/rhythm_condition.h)
-  // as one channel after the partner latent: denoiser.cond_channels = partner latent + 1.
-  // Absent in configs written before it existed: false.
-  bool rhythm_condition = false;
-  int rhythm_channels() const { return rhythm_condition ? 1 : 0; }
+  // What the condition holds (absent in configs written before it existed: "latent"):
+  //   "latent"        the partner's latent (the paper's), cond_channels = d_partner;
+  //   "latent+rhythm" the partner's latent and its rhythm envelope
+  //                   (include/momu/model/rhythm_condition.h) as one more channel;
+  //   "rhythm"        the partner's rhythm envelope alone, cond_channels = 1.
+  std::string condition = "latent";
+  bool uses_partner_latent() const { return condition != "rhythm"; }
+  int rhythm_channels() const { return condition == "latent" ? 0 : 1; }
+  // denoiser.cond_channels for a partner latent of d_partner channels.
+  int cond_channels_for(int d_partner) const {
+    return (uses_partner_latent() ? d_partner : 0) + rhythm_channels();
+  }
   bool generates_music() const { return direction == "motion2music"; }
   double target_scale() const { return generates_music() ? music_scale : motion_scale; }
   double cond_scale() const { return generates_music() ? motion_scale : music_scale; }
   void validate() const;  // throws ConfigError
 };
+// "latent", "latent+rhythm" or "rhythm" (DiffusionExpertSpec::condition).
+bool is_diffusion_condition(const std::string& name);
 void to_json(nlohmann::json& j, const DiffusionExpertSpec& s);
 void from_json(const nlohmann::json& j, DiffusionExpertSpec& s);  // strict; validates
 

@@ -24,10 +24,10 @@ struct DiffusionRunConfig {
   ScheduleConfig schedule;
   TrainConfig train;         // segment_frames at the log-mel rate (latent crop = segment / 2^n)
   double cond_dropout = 0.1; // probability of the null condition per training crop
-  // Add the partner's rhythm envelope to the condition (DiffusionExpertSpec::rhythm_condition):
-  // the music's spectral flux for music2motion, the motion's kinematic amplitude Q for
-  // motion2music, from the prepared clips' log-mel and q.
-  bool rhythm_condition = false;
+  // What the condition holds (DiffusionExpertSpec::condition): "latent", "latent+rhythm" or
+  // "rhythm". The rhythm envelope is the music's spectral flux for music2motion, the motion's
+  // kinematic amplitude Q for motion2music, from the prepared clips' log-mel and q.
+  std::string condition = "latent";
   SamplerConfig sampler;     // generation defaults saved with the model
   void validate() const;     // throws ConfigError
 };
