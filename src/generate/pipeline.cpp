@@ -88,8 +88,10 @@ Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
   if (p.motion2music_ && p.music2motion_) {
     const auto& a = p.motion2music_->spec();
     const auto& m = p.music2motion_->spec();
-    if (std::abs(a.music_scale / m.music_scale - 1.0) > 1e-6 ||
-        std::abs(a.motion_scale / m.motion_scale - 1.0) > 1e-6) {
+    // 0.1%: an expert trained on the float16-packed VAE measures the latent std a few 1e-5 away
+    // from one trained on the float32 original that the pack was made from.
+    if (std::abs(a.music_scale / m.music_scale - 1.0) > 1e-3 ||
+        std::abs(a.motion_scale / m.motion_scale - 1.0) > 1e-3) {
       throw ConfigError(paths.motion2music.string() + " and " + paths.music2motion.string() +
                         ": the experts disagree on the latent scales");
     }

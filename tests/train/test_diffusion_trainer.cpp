@@ -526,6 +526,20 @@ TEST_F(DiffusionTrainerTest, RhythmConditionedExpertsTrainAndGenerate) {
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find(edited.string()), std::string::npos) << e.what();
   }
+  // Experts must agree on the latent scales to 0.1% (experts of a float16-packed VAE differ by
+  // a few 1e-5 from those of its float32 original).
+  for (const double factor : {1.0001, 1.01}) {
+    const fs::path scaled = tmp_.path() / ("scaled_" + std::to_string(factor));
+    copy_dir(plain, scaled);
+    auto sc = read_json_file(scaled / "config.json");
+    sc["model"]["music_scale"] = sc["model"]["music_scale"].get<double>() * factor;
+    write_json(scaled / "config.json", sc);
+    if (factor < 1.001) {
+      EXPECT_NO_THROW(Pipeline::load(PipelinePaths{vae_, ckpt[0], scaled}));
+    } else {
+      EXPECT_THROW(Pipeline::load(PipelinePaths{vae_, ckpt[0], scaled}), ConfigError);
+    }
+  }
   // Configs written before the field existed load as experts without rhythm channels.
   auto old_cfg = read_json_file(plain / "config.json");
   ASSERT_EQ(old_cfg["model"]["condition"], "latent");
