@@ -27,16 +27,6 @@ void add(double* slot, double seconds) {
   if (slot) *slot += seconds;
 }
 
-// The condition an expert sees (DiffusionExpertSpec::condition): the partner's scaled latent
-// [dp, L] and/or its rhythm envelope [1, L'] (fitted to L). -> [dc, L]
-at::Tensor expert_condition(const DiffusionExpert& expert, const at::Tensor& partner,
-                            const at::Tensor& envelope) {
-  const auto& s = expert.spec();
-  if (s.rhythm_channels() == 0) return partner;
-  const at::Tensor e = fit_rhythm_length(envelope, partner.size(1)).to(partner.device(), partner.scalar_type());
-  return s.uses_partner_latent() ? torch::cat({partner, e}, 0) : e;
-}
-
 }  // namespace
 
 PipelinePaths PipelinePaths::from_model_dir(const fs::path& dir) {
@@ -191,7 +181,7 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
     envelope = motion_rhythm_envelope(kinematic_amplitude_at(motion, vae_->spec().frame_rate()),
                                       vae_->spec().time_compression());
   }
-  const at::Tensor cond = expert_condition(expert, zm.to(expert.device()) * s.motion_scale, envelope);
+  const at::Tensor cond = expert_condition(s, zm.to(expert.device()) * s.motion_scale, envelope);
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
   auto za = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
@@ -219,7 +209,7 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   const auto& s = expert.spec();
   at::Tensor envelope;
   if (s.rhythm_channels() > 0) envelope = music_rhythm_envelope(mel, vae_->spec().time_compression());
-  const at::Tensor cond = expert_condition(expert, za.to(expert.device()) * s.music_scale, envelope);
+  const at::Tensor cond = expert_condition(s, za.to(expert.device()) * s.music_scale, envelope);
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
   auto zm = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
@@ -247,13 +237,13 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
   if (a.spec().rhythm_channels() > 0) {
     cond_a = [&](const at::Tensor& x0m) {
       const Motion decoded = vae_->decode_motion((x0m / m.spec().motion_scale).to(vae_->device()));
-      return expert_condition(a, x0m, motion_rhythm_envelope(motion_rhythm(decoded).amplitude, k));
+      return expert_condition(a.spec(), x0m, motion_rhythm_envelope(motion_rhythm(decoded).amplitude, k));
     };
   }
   if (m.spec().rhythm_channels() > 0) {
     cond_m = [&](const at::Tensor& x0a) {
       const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
-      return expert_condition(m, x0a, music_rhythm_envelope(mel, k));
+      return expert_condition(m.spec(), x0a, music_rhythm_envelope(mel, k));
     };
   }
   auto t0 = Clock::now();

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "momu/core/error.h"
+#include "momu/model/diffusion_expert.h"
 #include "momu/motion/directogram.h"
 #include "momu/motion/resample.h"
 
@@ -85,6 +86,14 @@ at::Tensor fit_rhythm_length(const at::Tensor& envelope, int64_t length) {
   if (l == length) return envelope;
   if (l > length) return envelope.narrow(1, 0, length).contiguous();
   return torch::cat({envelope, torch::zeros({envelope.size(0), length - l}, envelope.options())}, 1);
+}
+
+at::Tensor expert_condition(const DiffusionExpertSpec& spec, const at::Tensor& partner,
+                            const at::Tensor& envelope) {
+  if (spec.rhythm_channels() == 0) return partner;
+  const at::Tensor e =
+      fit_rhythm_length(envelope, partner.size(1)).to(partner.device(), partner.scalar_type());
+  return spec.uses_partner_latent() ? torch::cat({partner, e}, 0) : e;
 }
 
 }  // namespace momu

@@ -174,11 +174,8 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     auto cond = ((to_music ? c.motion : c.music) * cond_scale).to(device);
     if (spec.rhythm_channels() > 0 && (c.split == "train" || c.split == "validation")) {
       const PreparedClip clip = data.load(c.name);
-      const at::Tensor envelope =
-          fit_rhythm_length(to_music ? motion_rhythm_envelope(clip.q, k) : music_rhythm_envelope(clip.mel, k),
-                            cond.size(1))
-              .to(device);
-      cond = spec.uses_partner_latent() ? torch::cat({cond, envelope}, 0) : envelope;
+      cond = expert_condition(spec, cond,
+                              to_music ? motion_rhythm_envelope(clip.q, k) : music_rhythm_envelope(clip.mel, k));
     }
     if (c.split == "train") {
       if (target.size(1) < crop) {

@@ -36,4 +36,12 @@ at::Tensor kinematic_amplitude_at(const Motion& motion, double fps);
 // An envelope [1, L'] cut or zero-padded at the end to `length` frames -> [1, length]
 at::Tensor fit_rhythm_length(const at::Tensor& envelope, int64_t length);
 
+struct DiffusionExpertSpec;
+
+// The condition an expert sees (DiffusionExpertSpec::condition), from the partner's scaled latent
+// [dp, L] and its rhythm envelope [1, L'] (fitted to L; unused, and may be undefined, for a
+// "latent" condition). -> [dc, L] on the partner's device and dtype
+at::Tensor expert_condition(const DiffusionExpertSpec& spec, const at::Tensor& partner,
+                            const at::Tensor& envelope);
+
 }  // namespace momu
