@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config
+  ninja-build             # build tool: adding a source file rebuilds only that file (Make rebuilt all)
   libtorch-dev            # LibTorch 1.13 (CPU) C++ frontend
   libopenblas0-pthread    # fast BLAS for LibTorch (the reference BLAS is ~30x slower)
   libsndfile1-dev         # WAV, FLAC, OGG, MP3 decoding
@@ -47,7 +48,14 @@ if [ -e "$openblas" ] && command -v update-alternatives > /dev/null; then
 fi
 
 if [ "${1:-}" != "--no-build" ]; then
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+  # Ninja tracks each object's command line, so a new source file compiles alone; the Makefile
+  # generator rewrote every target's flags and rebuilt everything. A build/ made by another
+  # generator is kept as it is.
+  generator=(-G Ninja)
+  if [ -f build/CMakeCache.txt ] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' build/CMakeCache.txt; then
+    generator=()
+  fi
+  cmake "${generator[@]}" -S . -B build -DCMAKE_BUILD_TYPE=Release
   cmake --build build -j "$(nproc)"
   echo "setup: built build/momu ($(build/momu --version)); try: build/momu generate"
 fi

@@ -40,6 +40,11 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths");
   add_sampler_options(cmd, a->s);
+  cmd->add_option("--bpm", a->o.generate.bpm, "joint: tempo of the shared beat clock (clock experts)")
+      ->check(CLI::Range(20.0, 400.0));
+  cmd->add_option("--clock-shift", a->o.generate.clock_shift_beats,
+                  "move each input's beat clock by this many beats (the shift test; clock experts)")
+      ->check(CLI::Range(-4.0, 4.0));
   cmd->add_option("--audio-dir", a->audio_dir, "write the generated music and motion here");
   cmd->add_option("--out", a->out, "also write the report to this JSON file");
   cmd->footer(

@@ -29,7 +29,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
   struct Args {
     std::string task = "joint", model, vae, m2a, a2m, motion, music, out, out_dir = "out", skeleton;
     std::string preview;
-    double seconds = 20.0, fps = 0.0, in_fps = 0.0;
+    double seconds = 20.0, fps = 0.0, in_fps = 0.0, bpm = 0.0, clock_shift = 0.0;
     SamplerArgs s;
     bool no_bones = false, no_floor = false, no_preview = false;
     int gl_iterations = 32;
@@ -61,6 +61,14 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--skeleton", a->skeleton, "skeleton of an input .npy motion (default: guessed)");
   add_sampler_options(cmd, a->s);
+  cmd->add_option("--bpm", a->bpm,
+                  "joint: tempo of the beat clock both outputs follow (20-400; default: a training "
+                  "tempo drawn with the seed; models with clock experts)")
+      ->check(CLI::Range(20.0, 400.0));
+  cmd->add_option("--clock-shift", a->clock_shift,
+                  "move the input's beat clock by this many beats (-4..4; a check that the output "
+                  "follows it; models with clock experts)")
+      ->check(CLI::Range(-4.0, 4.0));
   cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths as they are");
   cmd->add_flag("--no-floor", a->no_floor, "keep the decoded root height (no drift removal)");
   cmd->add_option("--griffin-lim-iterations", a->gl_iterations, "vocoder iterations (default 32)")
@@ -73,7 +81,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       "  momu generate --task music2motion --music /usr/share/games/titanion/sounds/musics/ttn1.ogg \\\n"
       "      --out out/ttn1.bvh --preview out/ttn1.mp4\n"
       "  momu generate --task motion2music --motion dance.json --out music.wav\n"
-      "  momu generate --task joint --seconds 60 --out-dir out/joint --seed 7 --model models/default");
+      "  momu generate --task joint --seconds 60 --bpm 120 --out-dir out/joint --seed 7");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
     // Check every argument before any work, so a bad one writes nothing.
@@ -125,6 +133,12 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     o.keep_on_floor = !a->no_floor;
     o.griffin_lim_iterations = a->gl_iterations;
     if (a->fps > 0) o.motion_fps = a->fps;
+    o.bpm = a->bpm;
+    o.clock_shift_beats = a->clock_shift;
+    if (a->bpm > 0 && a->task != "joint") throw ConfigError("generate: --bpm is for --task joint");
+    if (a->clock_shift != 0 && a->task == "joint") {
+      throw ConfigError("generate: --clock-shift is for motion2music and music2motion");
+    }
     GenerateTimings timings;
     nlohmann::json report{{"task", a->task}, {"sampler", o.sampler}};
     auto bar = ctx.progress_bar("generate");
@@ -141,6 +155,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       report["out"] = a->out;
       report["seconds"] = music.audio.duration_s();
       report["input_seconds"] = motion.duration_s();
+      if (music.clock_tempo_bpm > 0) report["clock"] = {{"tempo_bpm", music.clock_tempo_bpm}, {"confidence", music.clock_confidence}};
     } else if (a->task == "music2motion") {
       AudioLoadOptions lo;
       lo.target_rate_hz = pipe.vae().spec().logmel.sample_rate_hz;
@@ -155,6 +170,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       report["frames"] = motion.motion.num_frames();
       report["fps"] = motion.motion.fps;
       report["input_seconds"] = audio.duration_s();
+      if (motion.clock_tempo_bpm > 0) report["clock"] = {{"tempo_bpm", motion.clock_tempo_bpm}, {"confidence", motion.clock_confidence}};
     } else {
       auto [music, motion] = pipe.joint(a->seconds, o, &timings, bar);
       const fs::path dir = a->out_dir;
@@ -166,6 +182,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
         render_video(motion.motion, a->preview, render, dir / "music.wav", ctx.progress_bar("preview"));
       }
       report["out_dir"] = dir.string();
+      if (motion.clock_tempo_bpm > 0) report["clock"] = {{"tempo_bpm", motion.clock_tempo_bpm}};
       report["seconds"] = music.audio.duration_s();
       report["frames"] = motion.motion.num_frames();
       report["fps"] = motion.motion.fps;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "momu/audio/music_clock.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
 #include "report_helpers.h"
@@ -17,6 +18,7 @@
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/motion/kinematic_beats.h"
+#include "momu/motion/motion_clock.h"
 #include "momu/motion/resample.h"
 
 namespace momu {
@@ -127,11 +129,12 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
   };
 
   nlohmann::json report{{"split", options.split}, {"clips", names}, {"sampler", options.generate.sampler},
+                        {"clock_shift_beats", options.generate.clock_shift_beats},
                         {"bone_postprocess", options.generate.bone_postprocess},
                         {"griffin_lim_iterations", options.generate.griffin_lim_iterations},
                         {"max_seconds", options.max_seconds}};
   std::vector<BeatPairScore> m2a_scores;
-  DanceScores real, gen;
+  DanceScores real, gen, m2a_dance;  // m2a_dance: each real dance against the music made for it
   Continuity continuity, real_continuity;
   std::vector<at::Tensor> fid_real, fid_gen;
   double gen_seconds = 0, compute_seconds = 0;
@@ -167,6 +170,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       s.gen = name + " (generated music)";
       s.gt = name;
       m2a_scores.push_back(s);
+      m2a_dance.add(motion, resample_audio(music.audio.samples, sr, 22050), name + " (generated music)");
       if (!options.audio_dir.empty()) write_wav(options.audio_dir / (name + ".motion2music.wav"), music.audio);
       tick(name);
     }
@@ -206,7 +210,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       s.gt = names[i];
       m2a_mismatched.push_back(s);
     }
-    if (has("music2motion")) {
+    if (has("music2motion") || has("motion2music")) {
       Motion m = real_motions[i];
       const int64_t frames = std::min<int64_t>(m.num_frames(), static_cast<int64_t>(
                                                                    std::floor(samples / 22050.0 * m.fps)));
@@ -220,9 +224,13 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
   };
   if (has("motion2music")) {
     report["motion2music"] = {{"beat_scores_generated_vs_real", report::beat_summary(m2a_scores)},
+                              {"dance_vs_generated_music", m2a_dance.json()},
                               {"timings", timings_json(m2a_t)}};
     if (!m2a_mismatched.empty()) {
       report["motion2music"]["beat_scores_mismatched_real_vs_real"] = report::beat_summary(m2a_mismatched);
+      // The real dance against another clip's real music: the BLC a music that does not follow
+      // the dance reaches.
+      report["motion2music"]["dance_vs_mismatched_real_music"] = a2m_mismatched.json();
     }
   }
   if (has("music2motion")) {
@@ -243,6 +251,8 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
   if (has("joint")) {
     DanceScores joint;
     GenerateTimings jt;
+    nlohmann::json tempi = nlohmann::json::array();
+    double worst_tempo_error = 0.0;
     for (int i = 0; i < options.joint_samples; ++i) {
       GenerateOptions o = options.generate;
       o.sampler.seed = static_cast<uint64_t>(i);
@@ -252,6 +262,17 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       gen_seconds += options.joint_seconds;
       const at::Tensor y22 = resample_audio(music.audio.samples, sr, 22050);
       joint.add(motion.motion, y22, "joint seed " + std::to_string(i));
+      if (motion.clock_tempo_bpm > 0.0) {
+        // The tempo each output keeps: the music's beat clock, the dance's own clock.
+        const auto& mc = pipe.music2motion().spec().motion_clock;
+        const at::Tensor times = frame_times(motion.motion.num_frames(), motion.motion.fps);
+        const double music_bpm = music_beat_clock(music.audio.samples, sr, times, mc.clock).mean_tempo_bpm();
+        const double motion_bpm =
+            motion_beat_clock(motion.motion.joints, motion.motion.skeleton, motion.motion.fps, times, mc).mean_tempo_bpm();
+        const double asked = motion.clock_tempo_bpm;
+        worst_tempo_error = std::max({worst_tempo_error, std::abs(music_bpm / asked - 1.0), std::abs(motion_bpm / asked - 1.0)});
+        tempi.push_back({{"seed", i}, {"clock_bpm", asked}, {"music_bpm", music_bpm}, {"motion_bpm", motion_bpm}});
+      }
       if (!options.audio_dir.empty()) {
         write_wav(options.audio_dir / ("joint_" + std::to_string(i) + ".wav"), music.audio);
         save_motion(options.audio_dir / ("joint_" + std::to_string(i) + ".json"), motion.motion);
@@ -263,6 +284,10 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
                        {"samples", options.joint_samples},
                        {"tc", options.generate.sampler.tc},
                        {"timings", timings_json(jt)}};
+    if (!tempi.empty()) {
+      report["joint"]["tempo"] = {{"asked_bpm", options.generate.bpm}, {"samples", tempi},
+                                  {"worst_relative_error", worst_tempo_error}};
+    }
   }
   report["generated_seconds"] = gen_seconds;
   report["compute_seconds"] = compute_seconds;

@@ -4,12 +4,16 @@
 
 #include <chrono>
 #include <cmath>
+#include <random>
 
 #include "momu/audio/griffin_lim.h"
 #include "momu/audio/logmel.h"
 #include "momu/audio/resample.h"
+#include "momu/audio/music_clock.h"
 #include "momu/core/error.h"
+#include "momu/model/clock_condition.h"
 #include "momu/model/rhythm_condition.h"
+#include "momu/motion/motion_clock.h"
 #include "momu/motion/directogram.h"
 #include "momu/motion/resample.h"
 #include "momu/motion/skeleton.h"
@@ -25,6 +29,16 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 void add(double* slot, double seconds) {
   if (slot) *slot += seconds;
+}
+
+void check_clock_options(const DiffusionExpertSpec& s, const GenerateOptions& o, const char* task) {
+  if (!std::isfinite(o.clock_shift_beats) || !std::isfinite(o.bpm) || o.bpm < 0.0) {
+    throw ConfigError(std::string(task) + ": the clock shift and the tempo must be finite (tempo >= 0)");
+  }
+  if (!s.uses_clock() && (o.clock_shift_beats != 0.0 || o.bpm > 0.0)) {
+    throw ConfigError(std::string(task) + ": the " + s.direction + " expert has no beat clock (its condition is '" +
+                      s.condition + "'); a tempo or clock shift needs an expert trained with \"condition\": \"clock\"");
+  }
 }
 
 }  // namespace
@@ -175,13 +189,27 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   torch::NoGradGuard no_grad;
   auto t0 = Clock::now();
   const auto& s = expert.spec();
+  check_clock_options(s, options, "motion to music");
   auto zm = vae_->encode_motion(motion);  // [d, L]
-  at::Tensor envelope;
-  if (s.rhythm_channels() > 0) {
-    envelope = motion_rhythm_envelope(kinematic_amplitude_at(motion, vae_->spec().frame_rate()),
-                                      vae_->spec().time_compression());
+  const int k = vae_->spec().time_compression();
+  const double fr = vae_->spec().frame_rate();
+  at::Tensor envelope, cond;
+  double clock_bpm = 0.0, clock_conf = 0.0;
+  if (s.uses_clock()) {
+    // The dance's own clock and energy.
+    const at::Tensor times = latent_frame_times(zm.size(1), k, fr);
+    const BeatClock clock = shift_beat_clock(
+        motion_beat_clock(motion.joints, motion.skeleton, motion.fps, times, s.motion_clock),
+        options.clock_shift_beats);
+    clock_bpm = clock.mean_tempo_bpm();
+    clock_conf = clock.confidence;
+    cond = clock_condition(&clock, motion_energy_content(kinematic_amplitude_at(motion, fr), k, fr),
+                           s.clock, zm.size(1))
+               .to(expert.device());
+  } else {
+    if (s.rhythm_channels() > 0) envelope = motion_rhythm_envelope(kinematic_amplitude_at(motion, fr), k);
+    cond = expert_condition(s, zm.to(expert.device()) * s.motion_scale, envelope);
   }
-  const at::Tensor cond = expert_condition(s, zm.to(expert.device()) * s.motion_scale, envelope);
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
   auto za = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
@@ -190,7 +218,10 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
   const int64_t samples = std::llround(motion.duration_s() * sr);
-  return decode_music(za, za.size(1) * vae_->spec().time_compression(), samples, options, timings);
+  GeneratedMusic out = decode_music(za, za.size(1) * k, samples, options, timings);
+  out.clock_tempo_bpm = clock_bpm;
+  out.clock_confidence = clock_conf;
+  return out;
 }
 
 GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOptions& options,
@@ -207,17 +238,33 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   auto mel = log_mel_spectrogram(y, vae_->spec().logmel);
   auto za = vae_->encode_music(mel);
   const auto& s = expert.spec();
-  at::Tensor envelope;
-  if (s.rhythm_channels() > 0) envelope = music_rhythm_envelope(mel, vae_->spec().time_compression());
-  const at::Tensor cond = expert_condition(s, za.to(expert.device()) * s.music_scale, envelope);
+  check_clock_options(s, options, "music to motion");
+  const int k = vae_->spec().time_compression();
+  const double fr = vae_->spec().frame_rate();
+  at::Tensor envelope, cond;
+  double clock_bpm = 0.0, clock_conf = 0.0;
+  if (s.uses_clock()) {
+    // The song's beats and energy.
+    const at::Tensor times = latent_frame_times(za.size(1), k, fr);
+    const BeatClock clock = shift_beat_clock(
+        music_beat_clock(audio.samples, audio.sample_rate_hz, times, s.clock), options.clock_shift_beats);
+    clock_bpm = clock.mean_tempo_bpm();
+    clock_conf = clock.confidence;
+    cond = clock_condition(&clock, music_energy_content(mel, k, fr), s.clock, za.size(1)).to(expert.device());
+  } else {
+    if (s.rhythm_channels() > 0) envelope = music_rhythm_envelope(mel, k);
+    cond = expert_condition(s, za.to(expert.device()) * s.music_scale, envelope);
+  }
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
   auto zm = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
                                options.sampler, progress) /
             s.motion_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
-  return decode_motion(zm, zm.size(1) * vae_->spec().time_compression(), audio.duration_s(), options,
-                       timings);
+  GeneratedMotion out = decode_motion(zm, zm.size(1) * k, audio.duration_s(), options, timings);
+  out.clock_tempo_bpm = clock_bpm;
+  out.clock_confidence = clock_conf;
+  return out;
 }
 
 std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
@@ -247,14 +294,55 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
     };
   }
   auto t0 = Clock::now();
-  auto [za, zm] = sample_joint(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
-                               m.spec().denoiser.latent_channels, a.schedule(), length,
-                               options.sampler, progress, cond_a, cond_m);
+  at::Tensor za, zm;
+  double clock_bpm = 0.0;
+  check_clock_options(m.spec(), options, "joint generation");
+  if (a.spec().uses_clock() || m.spec().uses_clock()) {
+    if (!(a.spec().uses_clock() && m.spec().uses_clock())) {
+      throw ConfigError("joint generation: one expert has a \"clock\" condition and the other not");
+    }
+    // One steady clock for both: the asked tempo, or a training tempo drawn with the seed.
+    double bpm = options.bpm;
+    if (!(bpm > 0.0)) {
+      const auto& tempi = m.spec().clock_tempi_bpm;
+      if (tempi.empty()) {
+        bpm = m.spec().clock.reference_bpm;
+      } else {
+        std::mt19937_64 rng(options.sampler.seed ^ 0x9e3779b97f4a7c15ULL);
+        bpm = tempi[std::uniform_int_distribution<size_t>(0, tempi.size() - 1)(rng)];
+      }
+    }
+    if (!(bpm >= 20.0 && bpm <= 400.0)) {
+      throw ConfigError("joint generation: --bpm must be in [20, 400], got " + std::to_string(bpm));
+    }
+    const BeatClock clock =
+        steady_beat_clock(bpm, 0.0, latent_frame_times(length, k, vae_->spec().frame_rate()), m.spec().clock);
+    clock_bpm = clock.mean_tempo_bpm();
+    const at::Tensor base = clock_condition(&clock, at::Tensor(), m.spec().clock, length);
+    const double fr = vae_->spec().frame_rate();
+    ConditionMap clock_a = [&](const at::Tensor& x0m) {
+      const Motion decoded = vae_->decode_motion((x0m / m.spec().motion_scale).to(vae_->device()));
+      return with_content(base, motion_energy_content(motion_rhythm(decoded).amplitude, k, fr));
+    };
+    ConditionMap clock_m = [&](const at::Tensor& x0a) {
+      const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
+      return with_content(base, music_energy_content(mel, k, fr));
+    };
+    std::tie(za, zm) = sample_joint_with_base(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
+                                              m.spec().denoiser.latent_channels, a.schedule(), length,
+                                              options.sampler, base, base, clock_a, clock_m, progress);
+  } else {
+    std::tie(za, zm) = sample_joint(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
+                                    m.spec().denoiser.latent_channels, a.schedule(), length,
+                                    options.sampler, progress, cond_a, cond_m);
+  }
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
   GeneratedMusic music = decode_music(za / a.spec().music_scale, length * k,
                                       std::llround(seconds * sr), options, timings);
   GeneratedMotion motion = decode_motion(zm / m.spec().motion_scale, length * k, seconds, options, timings);
+  music.clock_tempo_bpm = motion.clock_tempo_bpm = clock_bpm;
+  music.clock_confidence = motion.clock_confidence = clock_bpm > 0.0 ? 1.0 : 0.0;
   return {std::move(music), std::move(motion)};
 }
 

@@ -16,7 +16,7 @@ namespace momu {
 namespace fs = std::filesystem;
 
 bool is_diffusion_condition(const std::string& name) {
-  return name == "latent" || name == "latent+rhythm" || name == "rhythm";
+  return name == "latent" || name == "latent+rhythm" || name == "rhythm" || name == "clock";
 }
 
 void DiffusionExpertSpec::validate() const {
@@ -33,13 +33,22 @@ void DiffusionExpertSpec::validate() const {
   if (!(music_scale > 0.0) || !(motion_scale > 0.0)) fail("latent scales must be > 0");
   if (bone_min.size() != bone_max.size()) fail("bone_min and bone_max differ in length");
   if (!is_diffusion_condition(condition)) {
-    fail("condition must be \"latent\", \"latent+rhythm\" or \"rhythm\", got \"" + condition + "\"");
+    fail("condition must be \"latent\", \"latent+rhythm\", \"rhythm\" or \"clock\", got \"" +
+         condition + "\"");
   }
   if (condition == "rhythm" && denoiser.cond_channels != 1) {
     fail("a \"rhythm\" condition has cond_channels 1, got " + std::to_string(denoiser.cond_channels));
   }
   if (condition == "latent+rhythm" && denoiser.cond_channels < 2) {
     fail("a \"latent+rhythm\" condition has cond_channels >= 2");
+  }
+  if (condition == "clock" && denoiser.cond_channels != 7) {
+    fail("a \"clock\" condition has cond_channels 7, got " + std::to_string(denoiser.cond_channels));
+  }
+  clock.validate();
+  motion_clock.validate();
+  for (double t : clock_tempi_bpm) {
+    if (!(t > 0.0) || !std::isfinite(t)) fail("clock_tempi_bpm must be > 0");
   }
 }
 
@@ -49,6 +58,11 @@ void to_json(nlohmann::json& j, const DiffusionExpertSpec& s) {
                      {"motion_scale", s.motion_scale}, {"vae_fingerprint", s.vae_fingerprint},
                      {"sampler", s.sampler},       {"bone_min", s.bone_min},
                      {"bone_max", s.bone_max},     {"condition", s.condition}};
+  if (s.uses_clock()) {
+    j["clock"] = s.clock;
+    j["motion_clock"] = s.motion_clock;
+    j["clock_tempi_bpm"] = s.clock_tempi_bpm;
+  }
 }
 
 void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
@@ -63,6 +77,9 @@ void from_json(const nlohmann::json& j, DiffusionExpertSpec& s) {
   f.get("bone_min", s.bone_min);
   f.get("bone_max", s.bone_max);
   f.get("condition", s.condition);
+  f.get("clock", s.clock);
+  f.get("motion_clock", s.motion_clock);
+  f.get("clock_tempi_bpm", s.clock_tempi_bpm);
   f.finish();
   s.validate();
 }

@@ -206,4 +206,54 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
   return {za, zm};
 }
 
+std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
+    const EpsFunction& eps_a, int64_t d_a, const EpsFunction& eps_m, int64_t d_m,
+    const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,
+    const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
+    const ConditionMap& cond_m, const ProgressCallback& progress) {
+  config.validate();
+  torch::NoGradGuard no_grad;
+  if (length < 1 || d_a < 1 || d_m < 1) throw ShapeError("sample_joint: length and channels must be >= 1");
+  for (const at::Tensor* b : {&base_a, &base_m}) {
+    if (b->defined() && (b->dim() != 2 || b->size(1) != length)) {
+      throw ShapeError("sample_joint: a base condition must be [dc, " + std::to_string(length) + "]");
+    }
+  }
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  const Plan plan = make_plan(schedule, config);
+  auto gen_a = at::make_generator<at::CPUGeneratorImpl>(config.seed);
+  auto gen_m = at::make_generator<at::CPUGeneratorImpl>(joint_partner_seed(config.seed));
+  auto za = draw(gen_a, d_a, length, opts);
+  auto zm = draw(gen_m, d_m, length, opts);
+  const double threshold = config.tc * static_cast<double>(schedule.timesteps());
+  const double s = config.guidance;
+  auto guide = [&](const at::Tensor& null, const at::Tensor& c) {
+    return !null.defined() || s == 1.0 ? c : null + s * (c - null);
+  };
+  for (size_t i = 0; i < plan.ts.size(); ++i) {
+    const int64_t t = plan.ts[i];
+    const bool cross = static_cast<double>(t + 1) <= threshold + 1e-9;
+    // Each chain's own prediction (base-conditioned, or the null condition without a base).
+    auto ba = windowed_eps(eps_a, za, t, base_a, config);
+    auto bm = windowed_eps(eps_m, zm, t, base_m, config);
+    at::Tensor na, nm;  // null predictions, needed where a base exists and guidance != 1
+    if (base_a.defined() && s != 1.0) na = windowed_eps(eps_a, za, t, at::Tensor(), config);
+    if (base_m.defined() && s != 1.0) nm = windowed_eps(eps_m, zm, t, at::Tensor(), config);
+    at::Tensor ea = base_a.defined() ? guide(na, ba) : ba;
+    at::Tensor em = base_m.defined() ? guide(nm, bm) : bm;
+    if (cross) {
+      auto x0m = schedule.predict_x0(zm, t, bm);
+      auto x0a = schedule.predict_x0(za, t, ba);
+      auto ca = windowed_eps(eps_a, za, t, cond_a ? cond_a(x0m) : x0m, config);
+      auto cm = windowed_eps(eps_m, zm, t, cond_m ? cond_m(x0a) : x0a, config);
+      ea = guide(base_a.defined() ? na : ba, ca);
+      em = guide(base_m.defined() ? nm : bm, cm);
+    }
+    za = step_chain(schedule, plan, i, za, ea, config.eta, gen_a);
+    zm = step_chain(schedule, plan, i, zm, em, config.eta, gen_m);
+    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
+  }
+  return {za, zm};
+}
+
 }  // namespace momu

@@ -21,9 +21,19 @@ void DiffusionRunConfig::validate() const {
                       "leave them out");
   }
   if (!is_diffusion_condition(condition)) {
-    throw ConfigError("diffusion run config: condition must be \"latent\", \"latent+rhythm\" or "
-                      "\"rhythm\", got \"" + condition + "\"");
+    throw ConfigError("diffusion run config: condition must be \"latent\", \"latent+rhythm\", "
+                      "\"rhythm\" or \"clock\", got \"" + condition + "\"");
   }
+  if (!(clock_dropout >= 0.0 && clock_dropout < 1.0) || !(content_dropout >= 0.0 && content_dropout < 1.0)) {
+    throw ConfigError("diffusion run config: clock_dropout and content_dropout must be in [0, 1)");
+  }
+  if (tempo_stretch.empty()) throw ConfigError("diffusion run config: tempo_stretch must list at least one rate");
+  for (double r : tempo_stretch) {
+    if (!(r >= 0.5 && r <= 2.0)) {
+      throw ConfigError("diffusion run config: tempo_stretch rates must be in [0.5, 2], got " + std::to_string(r));
+    }
+  }
+  motion_clock.validate();
   if (sampler.steps > schedule.timesteps) {
     throw ConfigError("diffusion run config: sampler.steps exceeds schedule.timesteps");
   }
@@ -36,6 +46,13 @@ void to_json(nlohmann::json& j, const DiffusionRunConfig& c) {
                      {"cond_dropout", c.cond_dropout},
                      {"condition", c.condition},
                      {"sampler", c.sampler}};
+  // Written only where they matter, so older run configs read back unchanged.
+  if (c.condition == "clock") {
+    j["clock_dropout"] = c.clock_dropout;
+    j["content_dropout"] = c.content_dropout;
+    j["motion_clock"] = c.motion_clock;
+  }
+  if (c.tempo_stretch != std::vector<double>{1.0}) j["tempo_stretch"] = c.tempo_stretch;
 }
 
 void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
@@ -46,6 +63,10 @@ void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
   f.get("cond_dropout", c.cond_dropout);
   f.get("condition", c.condition);
   f.get("sampler", c.sampler);
+  f.get("clock_dropout", c.clock_dropout);
+  f.get("content_dropout", c.content_dropout);
+  f.get("tempo_stretch", c.tempo_stretch);
+  f.get("motion_clock", c.motion_clock);
   f.finish();
   c.validate();
 }

@@ -9,14 +9,18 @@
 
 #include "momu/core/error.h"
 #include "momu/core/runtime.h"
+#include "momu/audio/music_clock.h"
+#include "momu/data/clip_stretch.h"
 #include "momu/data/prepared_clip.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/json_file.h"
 #include "momu/io/safetensors.h"
 #include "momu/model/bicor_vae.h"
+#include "momu/model/clock_condition.h"
 #include "momu/model/diffusion_expert.h"
 #include "momu/model/module_weights.h"
 #include "momu/model/rhythm_condition.h"
+#include "momu/motion/motion_clock.h"
 #include "momu/motion/skeleton.h"
 #include "momu/train/checkpoint_dir.h"
 #include "momu/train/ema.h"
@@ -37,7 +41,7 @@ double inverse_std(const std::vector<LatentClip>& clips, bool music) {
   double sum = 0, sq = 0;
   int64_t n = 0;
   for (const auto& c : clips) {
-    if (c.split != "train") continue;
+    if (c.split != "train" || c.rate != 1.0) continue;
     auto x = (music ? c.music : c.motion).to(torch::kFloat64);
     sum += x.sum().item<double>();
     sq += x.pow(2).sum().item<double>();
@@ -67,6 +71,25 @@ void bone_range(const PreparedDataset& data, const std::vector<std::string>& nam
     lo.push_back(lengths[i1][e].item<double>());
     hi.push_back(lengths[i99][e].item<double>());
   }
+}
+
+// The "clock" condition a clip trains with (include/momu/model/clock_condition.h): the clock of
+// the expert's own target (the music's beats for motion2music; the motion's clock for
+// music2motion, its tempo searched near the music's where the pair is aligned) and the partner's
+// energy where the pair is aligned (misaligned pairs train with the clock alone). -> [7, length]
+at::Tensor self_clock_condition(const DiffusionExpertSpec& spec, const PreparedClip& clip,
+                                int64_t length, int k) {
+  const at::Tensor times = latent_frame_times(length, k, clip.fps);
+  const bool to_music = spec.generates_music();
+  const BeatClock clock =
+      to_music ? music_beat_clock_from_beats(clip.beats_s, times, clip.tempo_bpm, spec.clock)
+               : motion_beat_clock(clip.motion, clip.skeleton, clip.fps, times, spec.motion_clock,
+                                   clip.usable_for_rhythm ? clip.tempo_bpm : 0.0);
+  at::Tensor content;
+  if (clip.usable_for_rhythm) {
+    content = to_music ? motion_energy_content(clip.q, k, clip.fps) : music_energy_content(clip.mel, k, clip.fps);
+  }
+  return clock_condition(&clock, content, spec.clock, length);
 }
 
 }  // namespace
@@ -135,7 +158,8 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   }
   fs::create_directories(options.out_dir);
   const std::vector<LatentClip> latents = load_or_encode_latents(
-      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress);
+      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
+      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0});
 
   DiffusionExpertSpec spec;
   if (options.resume) {
@@ -159,6 +183,14 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     spec.motion_scale = inverse_std(latents, false);
     spec.vae_fingerprint = fingerprint;
     spec.sampler = run.sampler;
+    if (spec.uses_clock()) {
+      spec.motion_clock = run.motion_clock;
+      spec.clock = run.motion_clock.clock;
+      for (const auto& name : data.clip_names("train")) {
+        const double bpm = data.load(name).tempo_bpm;
+        if (bpm > 0.0) spec.clock_tempi_bpm.push_back(fold_tempo(bpm, spec.clock));
+      }
+    }
     bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);
     spec.validate();
   }
@@ -169,13 +201,21 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   std::vector<at::Tensor> train_target, train_cond, val_target, val_cond;
   std::vector<double> weights;
   std::vector<bool> train_conditioned;
+  std::string loaded_name;
+  PreparedClip loaded;
   for (const auto& c : latents) {
     auto target = ((to_music ? c.music : c.motion) * target_scale).to(device);
     auto cond = ((to_music ? c.motion : c.music) * cond_scale).to(device);
-    if (spec.rhythm_channels() > 0 && (c.split == "train" || c.split == "validation")) {
-      const PreparedClip clip = data.load(c.name);
+    const bool used = c.split == "train" || c.split == "validation";
+    if (used && (spec.rhythm_channels() > 0 || spec.uses_clock()) && loaded_name != c.name) {
+      loaded = data.load(c.name);
+      loaded_name = c.name;
+    }
+    if (used && spec.rhythm_channels() > 0) {
       cond = expert_condition(spec, cond,
-                              to_music ? motion_rhythm_envelope(clip.q, k) : music_rhythm_envelope(clip.mel, k));
+                              to_music ? motion_rhythm_envelope(loaded.q, k) : music_rhythm_envelope(loaded.mel, k));
+    } else if (used && spec.uses_clock()) {
+      cond = self_clock_condition(spec, stretch_prepared_clip(loaded, c.rate), target.size(1), k).to(device);
     }
     if (c.split == "train") {
       if (target.size(1) < crop) {
@@ -186,6 +226,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       train_cond.push_back(cond);
       // A misaligned pair would teach the wrong timing: with rhythm channels such clips train the
       // unconditional model only.
+      // (A clock comes from the target itself, so every clip trains it.)
       train_conditioned.push_back(spec.rhythm_channels() == 0 || c.usable_for_rhythm);
       weights.push_back(static_cast<double>(target.size(1) - crop + 1));
     } else if (c.split == "validation") {
@@ -231,7 +272,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   for (const auto& p : model->parameters()) params += p.numel();
   log_to(log, LogLevel::kInfo,
          "train-diffusion: " + direction + ", " + std::to_string(params) + " parameters, " +
-             std::to_string(train_target.size()) + " training clips, " +
+             std::to_string(train_target.size()) + " training entries (clips x tempo rates), " +
              std::to_string(val_target.size()) + " validation crops of " + std::to_string(crop) +
              " latent frames, device " + device.str());
 
@@ -320,6 +361,15 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       keep.push_back(drop(rng) || !train_conditioned[ci] ? 0.0f : 1.0f);
     }
     auto x0 = torch::stack(xs), c = torch::stack(cs);
+    if (spec.uses_clock()) {
+      std::bernoulli_distribution drop_clock(run.clock_dropout), drop_content(run.content_dropout);
+      std::vector<float> kc, kn;
+      for (int b = 0; b < train.batch_size; ++b) {
+        kc.push_back(drop_clock(rng) ? 0.0f : 1.0f);
+        kn.push_back(drop_content(rng) ? 0.0f : 1.0f);
+      }
+      c = drop_clock_groups(c, torch::tensor(kc), torch::tensor(kn));
+    }
     auto t = torch::tensor(ts, torch::kInt64).to(device);
     auto keep_t = torch::tensor(keep, torch::kFloat32).to(device);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -134,6 +135,21 @@ Audio tone(double seconds, int rate = 16000) {
   auto y = 0.3 * torch::sin(2.0 * M_PI * 440.0 * t) + 0.3 * beat * torch::sin(2.0 * M_PI * 80.0 * t);
   Audio a;
   a.samples = y.to(torch::kFloat32);
+  a.sample_rate_hz = rate;
+  return a;
+}
+
+// Broadband clicks (5 ms noise bursts) at 120 BPM, which the beat tracker's median onset strength
+// sees (a narrow-band pulse like tone()'s is invisible to it).
+Audio clicks(double seconds, int rate = 16000) {
+  torch::manual_seed(11);
+  at::Tensor y = 0.01 * torch::randn({std::llround(seconds * rate)});
+  const int64_t len = rate / 200;
+  for (double t = 0.25; (t + 0.01) * rate < y.size(0); t += 0.5) {
+    y.narrow(0, std::llround(t * rate), len).add_(0.5 * torch::randn({len}));
+  }
+  Audio a;
+  a.samples = y;
   a.sample_rate_hz = rate;
   return a;
 }
@@ -774,6 +790,104 @@ TEST_F(DiffusionTrainerTest, CliJointOutputRenders) {
                      " --preview " + (tmp_.path() / "bad.gif").string() + " --steps 2");
   EXPECT_EQ(r.exit_code, 5) << r.err;
   EXPECT_FALSE(fs::exists(bad));
+}
+
+TEST_F(DiffusionTrainerTest, ClockExpertsTrainWithTempoAugmentationAndGenerate) {
+  fs::path ckpt[2];
+  const char* directions[2] = {"motion2music", "music2motion"};
+  for (int i = 0; i < 2; ++i) {
+    DiffusionTrainOptions o = options(directions[i], tmp_.path() / (std::string("c_") + directions[i]));
+    o.config.condition = "clock";
+    o.config.tempo_stretch = {0.9, 1.0, 1.1};
+    const auto r = train_diffusion(o);
+    EXPECT_EQ(r.step, 4);
+    ASSERT_TRUE(r.last_validation.contains("loss_null_condition"));
+    ckpt[i] = o.out_dir / "last";
+    const DiffusionExpert e = DiffusionExpert::load(ckpt[i]);
+    EXPECT_TRUE(e.spec().uses_clock());
+    EXPECT_EQ(e.spec().denoiser.cond_channels, 7);
+    EXPECT_EQ(e.spec().clock_tempi_bpm.size(), 4u) << "one tempo per training clip";
+    const auto cfg = read_json_file(ckpt[i] / "config.json");
+    EXPECT_EQ(cfg["run"]["tempo_stretch"].size(), 3u);
+    EXPECT_TRUE(cfg["model"].contains("motion_clock"));
+    // The latent cache holds the stretched training clips (and only rate 1 of the others).
+    const auto cache = load_safetensors(o.out_dir / "latents.safetensors");
+    EXPECT_TRUE(cache.tensors.count("music/synthetic_0@0.9000"));
+    EXPECT_TRUE(cache.tensors.count("motion/synthetic_0@1.1000"));
+    EXPECT_FALSE(cache.tensors.count("music/synthetic_4@0.9000")) << "validation clips are not stretched";
+    EXPECT_NEAR(cache.tensors.at("music/synthetic_0@0.9000").size(1),
+                cache.tensors.at("music/synthetic_0").size(1) / 0.9, 1.0);
+  }
+  // The scales come from the unstretched clips only: both experts agree with a plain one.
+  const fs::path plain = train_expert("music2motion", "plain_a2m");
+  EXPECT_NEAR(DiffusionExpert::load(ckpt[0]).spec().music_scale,
+              DiffusionExpert::load(plain).spec().music_scale, 1e-9);
+
+  Pipeline p = Pipeline::load(PipelinePaths{vae_, ckpt[0], ckpt[1]});
+  GenerateOptions opt;
+  opt.sampler = p.default_sampler();
+  opt.sampler.steps = 3;
+  opt.griffin_lim_iterations = 2;
+  auto clip = PreparedDataset::open(data_).load("synthetic_4");
+  Motion motion{clip.motion.narrow(0, 0, 250).contiguous(), clip.fps, clip.skeleton};
+  const auto music = p.motion_to_music(motion, opt);
+  EXPECT_TRUE(all_finite(music.audio.samples));
+  EXPECT_GT(music.clock_tempo_bpm, 0.0) << "the dance's clock was read";
+  const auto dance = p.music_to_motion(clicks(6.0), opt);
+  EXPECT_TRUE(all_finite(dance.motion.joints));
+  EXPECT_EQ(dance.clock_confidence, 1.0) << "the song's beats were tracked";
+  EXPECT_NEAR(dance.clock_tempo_bpm, 120.0, 4.0) << "the clicks are at 120 BPM";
+  // The shift moves the clock the expert sees, so the output changes.
+  GenerateOptions shifted = opt;
+  shifted.clock_shift_beats = 0.5;
+  EXPECT_FALSE(torch::allclose(p.music_to_motion(clicks(6.0), shifted).latent, dance.latent));
+  // Joint: one clock at the asked tempo for both; without --bpm a training tempo.
+  opt.bpm = 90.0;
+  auto [jm, jd] = p.joint(2.0, opt);
+  EXPECT_NEAR(jm.clock_tempo_bpm, 90.0, 1e-6);
+  EXPECT_NEAR(jd.clock_tempo_bpm, 90.0, 1e-6);
+  EXPECT_TRUE(all_finite(jm.audio.samples) && all_finite(jd.motion.joints));
+  opt.bpm = 0.0;
+  auto [dm, dd] = p.joint(2.0, opt);
+  const auto& tempi = p.music2motion().spec().clock_tempi_bpm;
+  EXPECT_NE(std::find_if(tempi.begin(), tempi.end(), [&](double t) { return std::abs(t - dd.clock_tempo_bpm) < 1e-6; }),
+            tempi.end());
+  // A tempo or a shift for experts without a clock is refused, as is a mix of the two kinds.
+  Pipeline plain_pipe = Pipeline::load(PipelinePaths{vae_, {}, plain});
+  EXPECT_THROW(plain_pipe.music_to_motion(tone(2.0), shifted), ConfigError);
+  EXPECT_THROW(Pipeline::load(PipelinePaths{vae_, ckpt[0], plain}).joint(1.0, opt), ConfigError);
+  // A clock condition with a width other than 7 is not a valid spec.
+  auto spec = DiffusionExpert::load(ckpt[1]).spec();
+  spec.denoiser.cond_channels = 8;
+  EXPECT_THROW(spec.validate(), ConfigError);
+  DiffusionRunConfig bad = tiny_diffusion_config();
+  bad.tempo_stretch = {3.0};
+  EXPECT_THROW(bad.validate(), ConfigError);
+  bad.tempo_stretch = {1.0};
+  bad.clock_dropout = 1.0;
+  EXPECT_THROW(bad.validate(), ConfigError);
+}
+
+TEST_F(DiffusionTrainerTest, CliClockOptionsAreCheckedBeforeWork) {
+  const fs::path model =
+      assemble_model(train_expert("motion2music", "m2a"), train_expert("music2motion", "a2m"), "model");
+  const fs::path io = tmp_.path() / "io";
+  fs::create_directories(io);
+  write_wav(io / "song.wav", tone(2.0));
+  const std::string m = " --model " + model.string();
+  auto r = test::run_momu("generate -q" + m + " --task music2motion --bpm 100 --music " +
+                          (io / "song.wav").string() + " --out " + (io / "a.json").string() + " --steps 2");
+  EXPECT_NE(r.exit_code, 0) << "--bpm outside joint generation was accepted";
+  EXPECT_NE(r.err.find("--bpm"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(io / "a.json"));
+  r = test::run_momu("generate -q" + m + " --task joint --bpm 100 --seconds 1 --out-dir " +
+                     (io / "j").string() + " --steps 2 --no-preview");
+  EXPECT_NE(r.exit_code, 0) << "--bpm with experts that have no clock was accepted";
+  EXPECT_NE(r.err.find("clock"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(io / "j" / "music.wav"));
+  r = test::run_momu("generate -q" + m + " --task joint --bpm 1000 --seconds 1 --out-dir " +
+                     (io / "k").string() + " --no-preview");
+  EXPECT_NE(r.exit_code, 0) << "--bpm 1000 was accepted";
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 
+#include "momu/motion/novelty.h"
 #include "momu/motion/skeleton.h"
 
 namespace momu {
@@ -52,12 +53,7 @@ struct AlignmentMusic {
 AlignmentMusic alignment_music(const at::Tensor& y, double fps, int64_t num_frames,
                                const AlignmentConfig& config = {});
 
-// joints: [T, J, D] -> [T] float64 (step 2)
-at::Tensor foot_speed(const at::Tensor& joints, const Skeleton& skeleton);
-at::Tensor root_vertical_speed(const at::Tensor& joints, const Skeleton& skeleton);
-
-// Step 3. x: [T] -> [T] float64 (all zeros when x is constant after the high-pass)
-at::Tensor high_pass_zscore(const at::Tensor& x, int64_t window);
+// Steps 2-3 (foot speed, root vertical speed, high-pass): include/momu/motion/novelty.h
 
 // Step 4 on the high-passed envelope e: [T] at fps; tempo_bpm the (halved) tracker tempo -> Hz
 double refine_beat_frequency(const at::Tensor& e, double fps, double tempo_bpm,

@@ -34,6 +34,11 @@ struct GenerateOptions {
   bool keep_on_floor = true;      // remove slow vertical drift of the decoded root (keep_on_floor, 2 s)
   int griffin_lim_iterations = 32;
   double motion_fps = 30.0;       // frame rate of generated motion
+  // Experts with a "clock" condition (include/momu/model/clock_condition.h):
+  double bpm = 0.0;               // joint generation: the shared clock's tempo (0: one of the
+                                  // training tempi, drawn with the seed)
+  double clock_shift_beats = 0.0; // moves the partner's clock (motion2music, music2motion): a
+                                  // check that the output follows it
 };
 
 struct GenerateTimings {
@@ -43,12 +48,16 @@ struct GenerateTimings {
 
 struct GeneratedMusic {
   at::Tensor latent;  // [d, L] (unscaled)
+  double clock_tempo_bpm = 0.0;   // mean tempo of the clock the expert followed (0: none)
+  double clock_confidence = 0.0;  // the clock's confidence (include/momu/core/beat_clock.h)
   at::Tensor logmel;  // [n_mels, F] log10 mel
   Audio audio;        // mono at the VAE's sample rate
 };
 
 struct GeneratedMotion {
   at::Tensor latent;  // [d, L] (unscaled)
+  double clock_tempo_bpm = 0.0;
+  double clock_confidence = 0.0;
   Motion motion;      // at GenerateOptions::motion_fps
 };
 
@@ -76,7 +85,8 @@ class Pipeline {
   GeneratedMotion music_to_motion(const Audio& audio, const GenerateOptions& options,
                                   GenerateTimings* timings = nullptr,
                                   const ProgressCallback& progress = {});
-  // Both, `seconds` long (cross-guidance, sampler.tc).
+  // Both, `seconds` long (cross-guidance, sampler.tc); with "clock" experts both follow one
+  // steady clock at options.bpm.
   std::pair<GeneratedMusic, GeneratedMotion> joint(double seconds, const GenerateOptions& options,
                                                    GenerateTimings* timings = nullptr,
                                                    const ProgressCallback& progress = {});

@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "momu/core/beat_clock.h"
 #include "momu/model/denoiser.h"
 #include "momu/model/diffusion_config.h"
 #include "momu/model/noise_schedule.h"
 #include "momu/model/sampler.h"
+#include "momu/motion/motion_clock.h"
 
 namespace momu {
 
@@ -35,12 +37,22 @@ struct DiffusionExpertSpec {
   //   "latent"        the partner's latent (the paper's), cond_channels = d_partner;
   //   "latent+rhythm" the partner's latent and its rhythm envelope
   //                   (include/momu/model/rhythm_condition.h) as one more channel;
-  //   "rhythm"        the partner's rhythm envelope alone, cond_channels = 1.
+  //   "rhythm"        the partner's rhythm envelope alone, cond_channels = 1;
+  //   "clock"         a beat clock and the partner's energy (include/momu/model/clock_condition.h),
+  //                   cond_channels = 7: the target's own clock in training, the partner's (or
+  //                   the asked tempo's) at generation.
   std::string condition = "latent";
-  bool uses_partner_latent() const { return condition != "rhythm"; }
-  int rhythm_channels() const { return condition == "latent" ? 0 : 1; }
+  // "clock" only (written to config.json only then):
+  BeatClockConfig clock;          // folding octave and tempo reference of the clock channels
+  MotionClockConfig motion_clock; // how a dance's clock is read from its motion
+  std::vector<double> clock_tempi_bpm;  // folded tempi of the training clips (joint generation
+                                        // without --bpm draws one)
+  bool uses_clock() const { return condition == "clock"; }
+  bool uses_partner_latent() const { return condition != "rhythm" && condition != "clock"; }
+  int rhythm_channels() const { return condition == "latent+rhythm" || condition == "rhythm" ? 1 : 0; }
   // denoiser.cond_channels for a partner latent of d_partner channels.
   int cond_channels_for(int d_partner) const {
+    if (uses_clock()) return 7;
     return (uses_partner_latent() ? d_partner : 0) + rhythm_channels();
   }
   bool generates_music() const { return direction == "motion2music"; }
@@ -48,7 +60,7 @@ struct DiffusionExpertSpec {
   double cond_scale() const { return generates_music() ? motion_scale : music_scale; }
   void validate() const;  // throws ConfigError
 };
-// "latent", "latent+rhythm" or "rhythm" (DiffusionExpertSpec::condition).
+// "latent", "latent+rhythm", "rhythm" or "clock" (DiffusionExpertSpec::condition).
 bool is_diffusion_condition(const std::string& name);
 void to_json(nlohmann::json& j, const DiffusionExpertSpec& s);
 void from_json(const nlohmann::json& j, DiffusionExpertSpec& s);  // strict; validates

@@ -77,6 +77,19 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
                                                const ConditionMap& cond_a = {},
                                                const ConditionMap& cond_m = {});
 
+// Joint generation for experts whose condition holds more than the partner (a shared beat clock,
+// include/momu/model/clock_condition.h): base_a / base_m [dc, L] are each chain's own condition
+// without the partner (undefined: the null condition, as above). With a base, the chain's
+// "unconditional" prediction is the base-conditioned one: above tc * T it is guided against the
+// null condition (eps_null + s (eps_base - eps_null)); at and below, the partner's clean estimate
+// comes from the partner's base-conditioned prediction and the chain is guided with
+// cond_a(x0_m) (eps_null + s (eps_cond - eps_null)).
+std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
+    const EpsFunction& eps_a, int64_t d_a, const EpsFunction& eps_m, int64_t d_m,
+    const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,
+    const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
+    const ConditionMap& cond_m, const ProgressCallback& progress = {});
+
 // Seed of chain m in sample_joint.
 uint64_t joint_partner_seed(uint64_t seed);
 

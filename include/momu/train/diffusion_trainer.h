@@ -8,12 +8,14 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "momu/core/log.h"
 #include "momu/model/diffusion_config.h"
 #include "momu/model/sampler.h"
+#include "momu/motion/motion_clock.h"
 #include "momu/train/train_config.h"
 
 namespace momu {
@@ -27,7 +29,15 @@ struct DiffusionRunConfig {
   // What the condition holds (DiffusionExpertSpec::condition): "latent", "latent+rhythm" or
   // "rhythm". The rhythm envelope is the music's spectral flux for music2motion, the motion's
   // kinematic amplitude Q for motion2music, from the prepared clips' log-mel and q.
+  // "clock" (issue 12): the target's own beat clock and the partner's energy; each group is
+  // dropped on its own with these probabilities (on top of cond_dropout for the whole condition).
   std::string condition = "latent";
+  double clock_dropout = 0.2;
+  double content_dropout = 0.2;
+  // Tempo augmentation: every training pair also enters stretched by these rates, both
+  // modalities together (include/momu/data/clip_stretch.h); 1 is the clip itself.
+  std::vector<double> tempo_stretch{1.0};
+  MotionClockConfig motion_clock;  // how the motion's clock is read ("clock" only)
   SamplerConfig sampler;     // generation defaults saved with the model
   void validate() const;     // throws ConfigError
 };
