@@ -45,6 +45,9 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--clock-shift", a->o.generate.clock_shift_beats,
                   "move each input's beat clock by this many beats (the shift test; clock experts)")
       ->check(CLI::Range(-4.0, 4.0));
+  cmd->add_flag("--beat-lock", a->o.generate.beat_lock,
+                "post-process the motion2music and music2motion outputs onto the input's beat clock "
+                "(report such figures as their own rows)");
   cmd->add_option("--audio-dir", a->audio_dir, "write the generated music and motion here");
   cmd->add_option("--out", a->out, "also write the report to this JSON file");
   cmd->footer(

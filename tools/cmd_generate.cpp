@@ -31,7 +31,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     std::string preview;
     double seconds = 20.0, fps = 0.0, in_fps = 0.0, bpm = 0.0, clock_shift = 0.0;
     SamplerArgs s;
-    bool no_bones = false, no_floor = false, no_preview = false;
+    bool no_bones = false, no_floor = false, no_preview = false, beat_lock = false;
     int gl_iterations = 32;
   };
   auto a = std::make_shared<Args>();
@@ -69,6 +69,9 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
                   "move the input's beat clock by this many beats (-4..4; a check that the output "
                   "follows it; models with clock experts)")
       ->check(CLI::Range(-4.0, 4.0));
+  cmd->add_flag("--beat-lock", a->beat_lock,
+                "post-process: warp the output in time so its beats land on the input's beat clock "
+                "(motion2music, music2motion; hides what the model does)");
   cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths as they are");
   cmd->add_flag("--no-floor", a->no_floor, "keep the decoded root height (no drift removal)");
   cmd->add_option("--griffin-lim-iterations", a->gl_iterations, "vocoder iterations (default 32)")
@@ -135,12 +138,17 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     if (a->fps > 0) o.motion_fps = a->fps;
     o.bpm = a->bpm;
     o.clock_shift_beats = a->clock_shift;
+    o.beat_lock = a->beat_lock;
+    if (a->beat_lock && a->task == "joint") {
+      throw ConfigError("generate: --beat-lock is for motion2music and music2motion (joint outputs share one clock)");
+    }
     if (a->bpm > 0 && a->task != "joint") throw ConfigError("generate: --bpm is for --task joint");
     if (a->clock_shift != 0 && a->task == "joint") {
       throw ConfigError("generate: --clock-shift is for motion2music and music2motion");
     }
     GenerateTimings timings;
     nlohmann::json report{{"task", a->task}, {"sampler", o.sampler}};
+    if (a->beat_lock) report["beat_lock"] = true;
     auto bar = ctx.progress_bar("generate");
     if (a->task == "motion2music") {
       MotionLoadOptions lo;

@@ -214,6 +214,45 @@ at::Tensor beat_clock_channels(const BeatClock& clock, const BeatClockConfig& co
       .contiguous();
 }
 
+at::Tensor warp_to_beat_clock(const at::Tensor& x, const BeatClock& own, const BeatClock& target) {
+  const int64_t t = x.defined() && x.dim() >= 1 ? x.size(0) : 0;
+  if (t < 2 || own.num_frames() != t || target.num_frames() != t) {
+    throw ShapeError("beat lock: the sequence and both clocks need the same T >= 2 frames");
+  }
+  const at::Tensor own_p = std::get<0>(own.phase.to(torch::kFloat64).cummax(0)).contiguous();
+  const at::Tensor tgt = target.phase.to(torch::kFloat64);
+  const double n = std::round((own_p - tgt).mean().item<double>());
+  const at::Tensor want = (tgt + n).contiguous();
+  // Invert own_p by a merge walk: source time where own_p reaches want[i].
+  const double* op = own_p.data_ptr<double>();
+  const double* wp = want.data_ptr<double>();
+  std::vector<double> pos(t);  // fractional source frame
+  for (int64_t i = 0, j = 0; i < t; ++i) {
+    const double w = wp[i];
+    if (w <= op[0]) {
+      pos[i] = 0.0;
+      continue;
+    }
+    if (w >= op[t - 1]) {
+      pos[i] = static_cast<double>(t - 1);
+      continue;
+    }
+    while (j + 1 < t - 1 && op[j + 1] <= w) ++j;
+    while (j > 0 && op[j] > w) --j;
+    const double span = op[j + 1] - op[j];
+    pos[i] = static_cast<double>(j) + (span > 0 ? (w - op[j]) / span : 0.0);
+  }
+  const at::Tensor p = torch::tensor(pos, torch::kFloat64);
+  const at::Tensor lo = p.floor().to(torch::kInt64).clamp(0, t - 1);
+  const at::Tensor hi = (lo + 1).clamp_max(t - 1);
+  std::vector<int64_t> shape(x.dim(), 1);
+  shape[0] = t;
+  const at::Tensor w = (p - lo.to(torch::kFloat64)).view(shape);
+  const at::Tensor x64 = x.to(torch::kFloat64);
+  const at::Tensor out = x64.index_select(0, lo) * (1 - w) + x64.index_select(0, hi) * w;
+  return out.to(x.scalar_type()).contiguous();
+}
+
 double clock_agreement(const BeatClock& a, const BeatClock& b, double* mean_difference_beats) {
   const int64_t n = std::min(a.num_frames(), b.num_frames());
   if (n < 1) throw ShapeError("clock agreement: empty clocks");

@@ -130,6 +130,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
 
   nlohmann::json report{{"split", options.split}, {"clips", names}, {"sampler", options.generate.sampler},
                         {"clock_shift_beats", options.generate.clock_shift_beats},
+                        {"beat_lock", options.generate.beat_lock}, {"bpm", options.generate.bpm},
                         {"bone_postprocess", options.generate.bone_postprocess},
                         {"griffin_lim_iterations", options.generate.griffin_lim_iterations},
                         {"max_seconds", options.max_seconds}};

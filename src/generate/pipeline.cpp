@@ -138,19 +138,26 @@ GeneratedMusic Pipeline::decode_music(const at::Tensor& latent, int64_t frames, 
   auto mel = vae_->decode_music(latent.to(vae_->device()));
   out.logmel = mel.narrow(1, 0, std::min<int64_t>(frames, mel.size(1))).cpu().contiguous();
   add(timings ? &timings->decode_s : nullptr, since(t0));
-  t0 = Clock::now();
+  out.audio = vocode(out.logmel, samples, options, timings);
+  return out;
+}
+
+Audio Pipeline::vocode(const at::Tensor& logmel, int64_t samples, const GenerateOptions& options,
+                       GenerateTimings* timings) {
+  auto t0 = Clock::now();
   GriffinLimConfig gl;
   gl.iterations = options.griffin_lim_iterations;
-  auto y = logmel_to_audio(out.logmel, vae_->spec().logmel, gl).cpu();
+  auto y = logmel_to_audio(logmel, vae_->spec().logmel, gl).cpu();
   if (y.size(0) >= samples) {
     y = y.narrow(0, 0, samples);
   } else {
     y = torch::cat({y, torch::zeros({samples - y.size(0)}, y.options())});
   }
-  out.audio.samples = y.contiguous();
-  out.audio.sample_rate_hz = vae_->spec().logmel.sample_rate_hz;
+  Audio a;
+  a.samples = y.contiguous();
+  a.sample_rate_hz = vae_->spec().logmel.sample_rate_hz;
   add(timings ? &timings->vocoder_s : nullptr, since(t0));
-  return out;
+  return a;
 }
 
 GeneratedMotion Pipeline::decode_motion(const at::Tensor& latent, int64_t frames, double seconds,
@@ -219,6 +226,17 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   const int sr = vae_->spec().logmel.sample_rate_hz;
   const int64_t samples = std::llround(motion.duration_s() * sr);
   GeneratedMusic out = decode_music(za, za.size(1) * k, samples, options, timings);
+  if (options.beat_lock && out.logmel.size(1) >= std::llround(2.0 * fr) && motion.duration_s() >= 2.0) {
+    // Warp the mel so the music's own beats land on the dance's clock, then vocode again.
+    const at::Tensor ft = frame_times(out.logmel.size(1), fr);
+    const BeatClock target = shift_beat_clock(
+        motion_beat_clock(motion.joints, motion.skeleton, motion.fps, ft, s.motion_clock), options.clock_shift_beats);
+    const BeatClock own = music_beat_clock(out.audio.samples, sr, ft, s.clock);
+    if (own.confidence > 0.0) {
+      out.logmel = warp_to_beat_clock(out.logmel.t(), own, target).t().contiguous();
+      out.audio = vocode(out.logmel, samples, options, timings);
+    }
+  }
   out.clock_tempo_bpm = clock_bpm;
   out.clock_confidence = clock_conf;
   return out;
@@ -262,6 +280,15 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
             s.motion_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   GeneratedMotion out = decode_motion(zm, zm.size(1) * k, audio.duration_s(), options, timings);
+  if (options.beat_lock && out.motion.duration_s() >= 2.0) {
+    // Warp the dance so its own beats land on the song's.
+    Motion& gm = out.motion;
+    const at::Tensor ft = frame_times(gm.num_frames(), gm.fps);
+    const BeatClock target = shift_beat_clock(music_beat_clock(audio.samples, audio.sample_rate_hz, ft, s.clock),
+                                              options.clock_shift_beats);
+    const BeatClock own = motion_beat_clock(gm.joints, gm.skeleton, gm.fps, ft, s.motion_clock);
+    gm.joints = warp_to_beat_clock(gm.joints, own, target);
+  }
   out.clock_tempo_bpm = clock_bpm;
   out.clock_confidence = clock_conf;
   return out;

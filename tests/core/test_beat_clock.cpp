@@ -164,6 +164,25 @@ TEST(BeatClock, OctaveErrorsOfMusicAndMotionAreHandled) {
   EXPECT_GT(clock_agreement(slow, given), std::cos(2 * kPi * 0.05));
 }
 
+TEST(BeatClock, BeatLockWarpsADanceOntoTheMusic) {
+  const double fps = 30.0, seconds = 30.0;
+  const Skeleton sk = dance_with_melody_skeleton();
+  const at::Tensor times = frame_times(static_cast<int64_t>(seconds * fps), fps);
+  // The music at 100 BPM; the dance at 96 BPM, a third of a beat late.
+  const BeatClock music = beat_clock_from_beats(grid(100.0, 0.3, seconds), times);
+  const at::Tensor dance = stepping_motion(96.0, 0.3 + 0.2, seconds, fps);
+  const BeatClock own = motion_beat_clock(dance, sk, fps, times);
+  EXPECT_LT(clock_agreement(own, music), 0.5);
+  const at::Tensor locked = warp_to_beat_clock(dance, own, music);
+  ASSERT_EQ(locked.sizes(), dance.sizes());
+  const BeatClock after = motion_beat_clock(locked, sk, fps, times);
+  EXPECT_NEAR(after.mean_tempo_bpm(), 100.0, 2.0);
+  EXPECT_GT(clock_agreement(after, music), std::cos(2 * kPi * 0.06));
+  // Identity when the clocks agree.
+  EXPECT_TRUE(torch::allclose(warp_to_beat_clock(dance, own, own), dance, 1e-4, 1e-3));
+  EXPECT_THROW(warp_to_beat_clock(dance.narrow(0, 0, 10), own, music), ShapeError);
+}
+
 TEST(BeatClock, BadInputsAreClearErrors) {
   const Skeleton sk = dance_with_melody_skeleton();
   const at::Tensor times = frame_times(10, 31.25);

@@ -65,6 +65,14 @@ BeatClock stretch_beat_clock(const BeatClock& clock, double rate, const at::Tens
 // -> [4, T] float32: sin 2 pi phi, cos 2 pi phi, distance to the nearest beat, log2(tempo / ref)
 at::Tensor beat_clock_channels(const BeatClock& clock, const BeatClockConfig& config = {});
 
+// Beat lock (a post-process, reported apart from the model's own figures): time-warps a sequence
+// so that its own clock lands on a target clock. Output frame t shows the source at the time s
+// where own.phase(s) = target.phase(t) + n, n the whole number of beats that keeps the warp closest
+// to the identity (round of the mean phase difference); own.phase is made non-decreasing and the
+// source times are clamped to the sequence. Both clocks are given at the frame times of x.
+// x: [T, ...] floating -> [T, ...] (linear interpolation between frames)
+at::Tensor warp_to_beat_clock(const at::Tensor& x, const BeatClock& own, const BeatClock& target);
+
 // Mean resultant of exp(2 pi i (a.phase - b.phase)) over the frames both have: 1 when the clocks
 // agree, -1 when they are half a beat apart; the real part (cos) is returned, and the mean
 // phase difference in beats in `mean_difference_beats` when given. Ignores tempo.

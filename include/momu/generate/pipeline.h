@@ -39,6 +39,10 @@ struct GenerateOptions {
                                   // training tempi, drawn with the seed)
   double clock_shift_beats = 0.0; // moves the partner's clock (motion2music, music2motion): a
                                   // check that the output follows it
+  // A post-process, any expert (motion2music, music2motion; outputs of 2 s or more): warp the
+  // output in time so that its own beat clock lands on the partner's (core/beat_clock.h
+  // warp_to_beat_clock). It hides what the model does, so report it as its own row.
+  bool beat_lock = false;
 };
 
 struct GenerateTimings {
@@ -98,6 +102,9 @@ class Pipeline {
   // latent z_m [d, L] -> motion of `seconds` at options.motion_fps
   GeneratedMotion decode_motion(const at::Tensor& latent, int64_t frames, double seconds,
                                 const GenerateOptions& options, GenerateTimings* timings);
+  // Griffin-Lim of a log-mel [n_mels, F], cut or zero-padded to `samples`.
+  Audio vocode(const at::Tensor& logmel, int64_t samples, const GenerateOptions& options,
+               GenerateTimings* timings);
 
  private:
   std::unique_ptr<BicorVae> vae_;
