@@ -131,6 +131,27 @@ TEST(DefaultModel, MissingModelIsAClearErrorAndWritesNothing) {
   EXPECT_FALSE(fs::exists(tmp.path() / "out"));
 }
 
+TEST(ClockModel, ShippedCandidateKeepsTheAskedTempo) {
+  // models/clock: the clock experts of issue 12, packed with the default model's VAE.
+  const auto dir = test::source_dir() / "models" / "clock";
+  ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
+  Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(dir));
+  ASSERT_TRUE(p.music2motion().spec().uses_clock());
+  ASSERT_TRUE(p.motion2music().spec().uses_clock());
+  EXPECT_FALSE(p.music2motion().spec().clock_tempi_bpm.empty());
+  EXPECT_EQ(bicor_vae_fingerprint(dir / "vae"), bicor_vae_fingerprint(test::source_dir() / "models" / "default" / "vae"));
+  GenerateOptions o;
+  o.sampler = p.default_sampler();
+  o.sampler.steps = 4;
+  o.griffin_lim_iterations = 2;
+  o.bpm = 110.0;
+  auto [music, motion] = p.joint(3.0, o);
+  EXPECT_NEAR(music.clock_tempo_bpm, 110.0, 1e-6);
+  EXPECT_EQ(motion.motion.num_frames(), 90);
+  EXPECT_TRUE(torch::isfinite(motion.motion.joints).all().item<bool>());
+  EXPECT_TRUE(torch::isfinite(music.audio.samples).all().item<bool>());
+}
+
 TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   test::TempDir tmp;
   const std::string shipped_fp = bicor_vae_fingerprint(shipped() / "vae");
