@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <random>
 
 #include "momu/audio/griffin_lim.h"
@@ -202,15 +203,17 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   const double fr = vae_->spec().frame_rate();
   at::Tensor envelope, cond;
   double clock_bpm = 0.0, clock_conf = 0.0;
+  // The dance's own clock, read once (the condition and the beat lock both follow it).
+  std::optional<BeatClock> clock;
+  if (s.uses_clock() || options.beat_lock) {
+    clock = shift_beat_clock(motion_beat_clock(motion.joints, motion.skeleton, motion.fps,
+                                               latent_frame_times(zm.size(1), k, fr), s.motion_clock),
+                             options.clock_shift_beats);
+  }
   if (s.uses_clock()) {
-    // The dance's own clock and energy.
-    const at::Tensor times = latent_frame_times(zm.size(1), k, fr);
-    const BeatClock clock = shift_beat_clock(
-        motion_beat_clock(motion.joints, motion.skeleton, motion.fps, times, s.motion_clock),
-        options.clock_shift_beats);
-    clock_bpm = clock.mean_tempo_bpm();
-    clock_conf = clock.confidence;
-    cond = clock_condition(&clock, motion_energy_content(kinematic_amplitude_at(motion, fr), k, fr),
+    clock_bpm = clock->mean_tempo_bpm();
+    clock_conf = clock->confidence;
+    cond = clock_condition(&*clock, motion_energy_content(kinematic_amplitude_at(motion, fr), k, fr),
                            s.clock, zm.size(1))
                .to(expert.device());
   } else {
@@ -229,8 +232,7 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   if (options.beat_lock && out.logmel.size(1) >= std::llround(2.0 * fr) && motion.duration_s() >= 2.0) {
     // Warp the mel so the music's own beats land on the dance's clock, then vocode again.
     const at::Tensor ft = frame_times(out.logmel.size(1), fr);
-    const BeatClock target = shift_beat_clock(
-        motion_beat_clock(motion.joints, motion.skeleton, motion.fps, ft, s.motion_clock), options.clock_shift_beats);
+    const BeatClock target = stretch_beat_clock(*clock, 1.0, ft);  // the same clock at the mel frames
     const BeatClock own = music_beat_clock(out.audio.samples, sr, ft, s.clock);
     if (own.confidence > 0.0) {
       out.logmel = warp_to_beat_clock(out.logmel.t(), own, target).t().contiguous();
@@ -261,14 +263,17 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   const double fr = vae_->spec().frame_rate();
   at::Tensor envelope, cond;
   double clock_bpm = 0.0, clock_conf = 0.0;
+  // The song's beat clock, tracked once (the condition and the beat lock both follow it).
+  std::optional<BeatClock> clock;
+  if (s.uses_clock() || options.beat_lock) {
+    clock = shift_beat_clock(music_beat_clock(audio.samples, audio.sample_rate_hz,
+                                              latent_frame_times(za.size(1), k, fr), s.clock),
+                             options.clock_shift_beats);
+  }
   if (s.uses_clock()) {
-    // The song's beats and energy.
-    const at::Tensor times = latent_frame_times(za.size(1), k, fr);
-    const BeatClock clock = shift_beat_clock(
-        music_beat_clock(audio.samples, audio.sample_rate_hz, times, s.clock), options.clock_shift_beats);
-    clock_bpm = clock.mean_tempo_bpm();
-    clock_conf = clock.confidence;
-    cond = clock_condition(&clock, music_energy_content(mel, k, fr), s.clock, za.size(1)).to(expert.device());
+    clock_bpm = clock->mean_tempo_bpm();
+    clock_conf = clock->confidence;
+    cond = clock_condition(&*clock, music_energy_content(mel, k, fr), s.clock, za.size(1)).to(expert.device());
   } else {
     if (s.rhythm_channels() > 0) envelope = music_rhythm_envelope(mel, k);
     cond = expert_condition(s, za.to(expert.device()) * s.music_scale, envelope);
@@ -284,8 +289,7 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
     // Warp the dance so its own beats land on the song's.
     Motion& gm = out.motion;
     const at::Tensor ft = frame_times(gm.num_frames(), gm.fps);
-    const BeatClock target = shift_beat_clock(music_beat_clock(audio.samples, audio.sample_rate_hz, ft, s.clock),
-                                              options.clock_shift_beats);
+    const BeatClock target = stretch_beat_clock(*clock, 1.0, ft);  // the same clock at the output frames
     const BeatClock own = motion_beat_clock(gm.joints, gm.skeleton, gm.fps, ft, s.motion_clock);
     gm.joints = warp_to_beat_clock(gm.joints, own, target);
   }

@@ -175,35 +175,9 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
                                                const ProgressCallback& progress,
                                                const ConditionMap& cond_a,
                                                const ConditionMap& cond_m) {
-  config.validate();
-  torch::NoGradGuard no_grad;
-  if (length < 1 || d_a < 1 || d_m < 1) throw ShapeError("sample_joint: length and channels must be >= 1");
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-  const Plan plan = make_plan(schedule, config);
-  auto gen_a = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-  auto gen_m = at::make_generator<at::CPUGeneratorImpl>(joint_partner_seed(config.seed));
-  auto za = draw(gen_a, d_a, length, opts);
-  auto zm = draw(gen_m, d_m, length, opts);
-  const double threshold = config.tc * static_cast<double>(schedule.timesteps());
-  for (size_t i = 0; i < plan.ts.size(); ++i) {
-    const int64_t t = plan.ts[i];
-    auto ua = windowed_eps(eps_a, za, t, at::Tensor(), config);
-    auto um = windowed_eps(eps_m, zm, t, at::Tensor(), config);
-    at::Tensor ea = ua, em = um;
-    if (static_cast<double>(t + 1) <= threshold + 1e-9) {
-      // Both guided by the partner's clean estimate at t (lockstep: from the values at t).
-      auto x0m = schedule.predict_x0(zm, t, um);
-      auto x0a = schedule.predict_x0(za, t, ua);
-      auto ca = windowed_eps(eps_a, za, t, cond_a ? cond_a(x0m) : x0m, config);
-      auto cm = windowed_eps(eps_m, zm, t, cond_m ? cond_m(x0a) : x0a, config);
-      ea = config.guidance == 1.0 ? ca : ua + config.guidance * (ca - ua);
-      em = config.guidance == 1.0 ? cm : um + config.guidance * (cm - um);
-    }
-    za = step_chain(schedule, plan, i, za, ea, config.eta, gen_a);
-    zm = step_chain(schedule, plan, i, zm, em, config.eta, gen_m);
-    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
-  }
-  return {za, zm};
+  // Without base conditions each chain's own prediction is the null-condition one.
+  return sample_joint_with_base(eps_a, d_a, eps_m, d_m, schedule, length, config, at::Tensor(),
+                                at::Tensor(), cond_a, cond_m, progress);
 }
 
 std::pair<at::Tensor, at::Tensor> sample_joint_with_base(

@@ -186,9 +186,9 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     if (spec.uses_clock()) {
       spec.motion_clock = run.motion_clock;
       spec.clock = run.motion_clock.clock;
-      for (const auto& name : data.clip_names("train")) {
-        const double bpm = data.load(name).tempo_bpm;
-        if (bpm > 0.0) spec.clock_tempi_bpm.push_back(fold_tempo(bpm, spec.clock));
+      for (const auto& e : data.index.at("clips")) {  // the index holds each clip's tempo
+        const double bpm = e.value("tempo_bpm", 0.0);
+        if (e.value("split", "") == "train" && bpm > 0.0) spec.clock_tempi_bpm.push_back(fold_tempo(bpm, spec.clock));
       }
     }
     bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);

@@ -841,6 +841,16 @@ TEST_F(DiffusionTrainerTest, ClockExpertsTrainWithTempoAugmentationAndGenerate) 
   GenerateOptions shifted = opt;
   shifted.clock_shift_beats = 0.5;
   EXPECT_FALSE(torch::allclose(p.music_to_motion(clicks(6.0), shifted).latent, dance.latent));
+  // Beat lock warps the decoded outputs only: same latent, frames moved in time.
+  GenerateOptions locked = opt;
+  locked.beat_lock = true;
+  const auto locked_dance = p.music_to_motion(clicks(6.0), locked);
+  EXPECT_TRUE(torch::equal(locked_dance.latent, dance.latent));
+  EXPECT_EQ(locked_dance.motion.num_frames(), dance.motion.num_frames());
+  EXPECT_TRUE(all_finite(locked_dance.motion.joints));
+  const auto locked_music = p.motion_to_music(motion, locked);
+  EXPECT_EQ(locked_music.audio.samples.numel(), music.audio.samples.numel());
+  EXPECT_TRUE(all_finite(locked_music.audio.samples));
   // Joint: one clock at the asked tempo for both; without --bpm a training tempo.
   opt.bpm = 90.0;
   auto [jm, jd] = p.joint(2.0, opt);
