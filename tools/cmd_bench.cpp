@@ -55,10 +55,11 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "measure matmul peak, denoiser FLOP/s and real-time factors (one JSON line)");
   cmd->add_option("--model", a->model, "model folder (default: $MOMU_MODEL, else the shipped models/default)");
-  cmd->add_option("--seconds", a->seconds, "output length of each task (default 60)")->check(CLI::PositiveNumber);
+  cmd->add_option("--seconds", a->seconds, "output length of each task (default 60)")
+      ->check(finite_range(kMinSeconds, kMaxSeconds));
   cmd->add_option("--joint-memory-seconds", a->memory_seconds,
                   "also run a joint generation this long and report its peak memory (e.g. 300)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(zero_or_finite_range(kMinSeconds, kMaxSeconds));
   cmd->footer(
       "Real-time factor = seconds of output per second of compute, with the model's default\n"
       "sampler (DDIM 50, guidance 3, T_c 0.5) and 32 Griffin-Lim iterations.\n\n"

@@ -3,6 +3,7 @@
 // Latent files are safetensors: "latent" [d, L] float32 (posterior mean) and, for motion,
 // "start_root" [D] (where the root starts, so the decoded motion is placed back). Metadata:
 // modality, latent_rate_hz, frame_rate_hz, frames (at the model frame rate) and source.
+#include <charconv>
 #include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,21 @@ namespace momu::cli {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The "frames" metadata of a latent file (the length to keep of the decoded output): a whole
+// number >= 1; FormatError naming the file otherwise.
+int64_t parse_latent_frames(const std::string& text, const std::string& path) {
+  int64_t v = 0;
+  const auto res = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (res.ec != std::errc() || res.ptr != text.data() + text.size() || v < 1) {
+    throw FormatError(path + ": metadata 'frames' must be a whole number >= 1, got '" + text + "'");
+  }
+  return v;
+}
+
+}  // namespace
+
 void add_codec_commands(CLI::App& app, CliContext& ctx) {
   struct EncodeArgs {
     std::string checkpoint, music, motion, out, skeleton;
@@ -36,7 +52,7 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
   auto* m2 = enc->add_option("--motion", ea->motion, "motion file (.json, .npy, .bvh) or DwM folder");
   m1->excludes(m2);
   enc->add_option("--fps", ea->fps, "frame rate of an .npy motion (default 25)")
-      ->check(CLI::PositiveNumber);
+      ->check(fps_range());
   enc->add_option("--skeleton", ea->skeleton, "skeleton of an .npy motion (default: guessed)");
   enc->add_option("--out", ea->out, "latent file (.safetensors)")->required();
   enc->footer(
@@ -101,10 +117,11 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
   dec->add_option("--out", da->out,
                   "music: .wav (Griffin-Lim) or .npy (log-mel [n_mels, F]); motion: .json, .npy, .bvh")
       ->required();
-  dec->add_option("--fps", da->fps, "motion: resample the output to this frame rate (default: 62.5)")
-      ->check(CLI::PositiveNumber);
+  dec->add_option("--fps", da->fps,
+                  "motion: resample the output to this frame rate (default: 62.5)")
+      ->check(fps_range());
   dec->add_option("--iterations", da->iterations, "Griffin-Lim iterations (default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, kMaxIterations));
   dec->footer(
       "Examples:\n"
       "  momu decode --vae runs/vae_motion/last --latents song.latent.safetensors --out song.wav\n"
@@ -118,8 +135,16 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
       throw FormatError(da->latents + ": not a momu latent file (no 'latent' tensor or modality)");
     }
     int64_t frames = -1;
-    if (auto f = lat.metadata.find("frames"); f != lat.metadata.end()) frames = std::stoll(f->second);
+    if (auto f = lat.metadata.find("frames"); f != lat.metadata.end()) {
+      frames = parse_latent_frames(f->second, da->latents);
+    }
     BicorVae vae = BicorVae::load(da->checkpoint, ctx.device);
+    if (it->second.dim() == 2 && frames > it->second.size(1) * vae.spec().time_compression()) {
+      throw FormatError(da->latents + ": metadata 'frames' is " + std::to_string(frames) +
+                        ", more than the " +
+                        std::to_string(it->second.size(1) * vae.spec().time_compression()) +
+                        " frames its latent " + c10::str(it->second.sizes()) + " decodes to");
+    }
     const std::string ext = lower_ext(da->out);
     nlohmann::json report{{"output", da->out}, {"modality", mod->second}};
     if (mod->second == "music") {

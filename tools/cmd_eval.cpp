@@ -443,28 +443,31 @@ void add_eval_command(CLI::App& app, CliContext& ctx) {
   mb->add_option("--motion", o->motion, "motion file or folder")->required();
   mb->add_option("--music", o->music, "audio file or folder (paired by stem)")->required();
   mb->add_option("--variant", o->variant, "onset variant: loris or d2m")->capture_default_str();
-  mb->add_option("--fps", o->fps, "motion frame rate (default: the file's; 25 for .npy)");
+  mb->add_option("--fps", o->fps, "motion frame rate (default: the file's; 25 for .npy)")
+      ->check(fps_range());
   add_json(mb);
   mb->callback([o, &ctx] { run_motion_beats(*o, ctx); });
 
   auto* bas = eval->add_subcommand("bas", "Beat Align Score (Bailando definition)");
   bas->add_option("--motion", o->motion, "motion file or folder")->required();
   bas->add_option("--music", o->music, "audio file or folder (paired by stem)")->required();
-  bas->add_option("--fps", o->fps, "motion frame rate (default: the file's; 25 for .npy)");
+  bas->add_option("--fps", o->fps, "motion frame rate (default: the file's; 25 for .npy)")
+      ->check(fps_range());
   add_json(bas);
   bas->callback([o, &ctx] { run_bas(*o, ctx); });
 
   auto* al = eval->add_subcommand("alignment", "beat-locking (BLC) / beat-phase (BPC) coherence");
   al->add_option("--motion", o->motion, "motion file or folder")->required();
   al->add_option("--music", o->music, "audio file or folder (paired by stem)")->required();
-  al->add_option("--fps", o->fps, "motion frame rate (default: the file's; 25 for .npy)");
+  al->add_option("--fps", o->fps, "motion frame rate (default: the file's; 25 for .npy)")
+      ->check(fps_range());
   add_json(al);
   al->callback([o, &ctx] { run_alignment(*o, ctx); });
 
   auto* fid = eval->add_subcommand("fid", "FID_k and Div_k on kinetic features");
   fid->add_option("--generated", o->generated, "folder of motions")->required();
   fid->add_option("--reference", o->reference, "folder of motions")->required();
-  fid->add_option("--fps", o->fps, "frame rate of .npy motions (default 25)");
+  fid->add_option("--fps", o->fps, "frame rate of .npy motions (default 25)")->check(fps_range());
   add_json(fid);
   fid->callback([o, &ctx] { run_fid(*o, ctx); });
 
@@ -476,7 +479,7 @@ void add_eval_command(CLI::App& app, CliContext& ctx) {
 
   auto* pl = eval->add_subcommand("plausibility", "foot skating ratio and bone-length deviation");
   pl->add_option("--motion", o->motion, "motion file or folder")->required();
-  pl->add_option("--fps", o->fps, "frame rate of .npy motions (default 25)");
+  pl->add_option("--fps", o->fps, "frame rate of .npy motions (default 25)")->check(fps_range());
   add_json(pl);
   pl->callback([o, &ctx] { run_plausibility(*o, ctx); });
 

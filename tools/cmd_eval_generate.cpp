@@ -29,22 +29,24 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--split", a->o.split, "split to evaluate (default validation)");
   cmd->add_option("--tasks", a->tasks, "comma-separated: motion2music, music2motion, joint (default all)");
   cmd->add_option("--max-clips", a->o.max_clips, "at most this many clips")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--max-seconds", a->o.max_seconds, "only the first seconds of each clip (0: whole)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-seconds", a->o.max_seconds,
+                  "only the first seconds of each clip (0: whole)")
+      ->check(zero_or_finite_range(kMinSeconds, kMaxInputSeconds));
   cmd->add_option("--joint-seconds", a->o.joint_seconds, "length of each joint sample (default 30)")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_range(kMinSeconds, kMaxSeconds));
   cmd->add_option("--joint-samples", a->o.joint_samples, "joint samples, seeds 0.. (default 4)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1000));
   cmd->add_option("--griffin-lim-iterations", a->o.generate.griffin_lim_iterations,
                   "vocoder iterations (default 32)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, kMaxIterations));
   cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths");
   add_sampler_options(cmd, a->s);
-  cmd->add_option("--bpm", a->o.generate.bpm, "joint: tempo of the shared beat clock (clock experts)")
-      ->check(CLI::Range(20.0, 400.0));
+  cmd->add_option("--bpm", a->o.generate.bpm,
+                  "joint: tempo of the shared beat clock (clock experts)")
+      ->check(finite_range(20.0, 400.0));
   cmd->add_option("--clock-shift", a->o.generate.clock_shift_beats,
                   "move each input's beat clock by this many beats (the shift test; clock experts)")
-      ->check(CLI::Range(-4.0, 4.0));
+      ->check(finite_range(-4.0, 4.0));
   cmd->add_flag("--beat-lock", a->o.generate.beat_lock,
                 "post-process the motion2music and music2motion outputs onto the input's beat clock "
                 "(report such figures as their own rows)");

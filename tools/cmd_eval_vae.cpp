@@ -23,13 +23,15 @@ void add_eval_vae_command(CLI::App& app, CliContext& ctx) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--segment-frames", args->o.segment_frames,
                   "retrieval segment length in frames (default 512, the training segment)")
-      ->check(CLI::PositiveNumber);
-  cmd->add_option("--iterations", args->o.griffin_lim_iterations, "Griffin-Lim iterations (default 60)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--iterations", args->o.griffin_lim_iterations,
+                  "Griffin-Lim iterations (default 60)")
+      ->check(CLI::Range(1, kMaxIterations));
   cmd->add_flag("--no-vocode", args->no_vocode, "skip Griffin-Lim and the music beat scores");
   cmd->add_option("--audio-dir", args->audio_dir,
                   "write listenable excerpts: <clip>.real.wav, .original_mel.wav, .vae_mel.wav");
-  cmd->add_option("--audio-clips", args->o.audio_clips, "clips written to --audio-dir (default 2)");
+  cmd->add_option("--audio-clips", args->o.audio_clips, "clips written to --audio-dir (default 2)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--out", args->out, "also write the full report (per clip) to this JSON file");
   cmd->footer("Example:\n  momu eval-vae --vae runs/vae_motion/last --data prepared/dwm --audio-dir out/vae --out out/vae/report.json");
   cmd->callback([&ctx, args] {

@@ -22,7 +22,7 @@ void add_export_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("OUTPUT", args->output, "output file: .json, .npy or .bvh")->required();
   cmd->add_option("--fps", args->fps,
                   "frame rate of an .npy input (default 25); overrides the rate of other inputs")
-      ->check(CLI::PositiveNumber);
+      ->check(fps_range());
   cmd->add_option("--skeleton", args->skeleton,
                   "skeleton: how to read an .npy (default: guessed from its shape); for other "
                   "inputs, keep that skeleton's joints by name (e.g. dwm23 from an exported BVH)");

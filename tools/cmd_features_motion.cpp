@@ -26,7 +26,7 @@ void add_motion_options(CLI::App* cmd, MotionArgs& args) {
   cmd->add_option("--fps", args.fps,
                   "frame rate of the motion: for .npy (default 25); overrides the rate other "
                   "formats store")
-      ->check(CLI::PositiveNumber);
+      ->check(fps_range());
   cmd->add_option("--skeleton", args.skeleton,
                   "skeleton of an .npy (dwm23, openpose14, coco17, coco17_3d, smpl24; default: "
                   "guessed from its shape)");
@@ -69,7 +69,7 @@ void add_features_motion_commands(CLI::App& features, CliContext& ctx) {
       "frame rate");
   add_motion_options(amp, *amp_args);
   amp->add_option("--bins", *bins, "angular bins of the directogram (default 8)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 360));
   amp->footer("Example: momu features kinematic-amplitude dance.json");
   amp->callback([&ctx, amp_args, bins] {
     ctx.apply_runtime();

@@ -47,7 +47,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--motion", a->motion, "motion2music: the input motion (.json, .npy, .bvh, DwM folder)");
   cmd->add_option("--music", a->music, "music2motion: the input music (wav, flac, ogg, mp3)");
   cmd->add_option("--seconds", a->seconds, "joint: length in seconds (default 20)")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_range(kMinSeconds, kMaxSeconds));
   cmd->add_option("--out", a->out, "motion2music: .wav; music2motion: .json, .npy or .bvh");
   cmd->add_option("--out-dir", a->out_dir,
                   "joint: folder for music.wav, motion.json, motion.bvh, preview.mp4 (default out)");
@@ -56,26 +56,26 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
                   "default <out-dir>/preview.mp4");
   cmd->add_flag("--no-preview", a->no_preview, "joint: no preview video");
   cmd->add_option("--fps", a->fps, "frame rate of the generated motion (default 30)")
-      ->check(CLI::PositiveNumber);
+      ->check(fps_range());
   cmd->add_option("--input-fps", a->in_fps, "frame rate of an input .npy motion (default 25)")
-      ->check(CLI::PositiveNumber);
+      ->check(fps_range());
   cmd->add_option("--skeleton", a->skeleton, "skeleton of an input .npy motion (default: guessed)");
   add_sampler_options(cmd, a->s);
   cmd->add_option("--bpm", a->bpm,
                   "joint: tempo of the beat clock both outputs follow (20-400; default: a training "
                   "tempo drawn with the seed; models with clock experts)")
-      ->check(CLI::Range(20.0, 400.0));
+      ->check(finite_range(20.0, 400.0));
   cmd->add_option("--clock-shift", a->clock_shift,
                   "move the input's beat clock by this many beats (-4..4; a check that the output "
                   "follows it; models with clock experts)")
-      ->check(CLI::Range(-4.0, 4.0));
+      ->check(finite_range(-4.0, 4.0));
   cmd->add_flag("--beat-lock", a->beat_lock,
                 "post-process: warp the output in time so its beats land on the input's beat clock "
                 "(motion2music, music2motion; hides what the model does)");
   cmd->add_flag("--no-bone-postprocess", a->no_bones, "keep the decoded bone lengths as they are");
   cmd->add_flag("--no-floor", a->no_floor, "keep the decoded root height (no drift removal)");
   cmd->add_option("--griffin-lim-iterations", a->gl_iterations, "vocoder iterations (default 32)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, kMaxIterations));
   cmd->footer(
       "With no options: 20 s of joint dance and music from the shipped model into out/ (music.wav,\n"
       "motion.json, motion.bvh, preview.mp4). Previews need the ffmpeg program (scripts/setup.sh).\n\n"

@@ -56,8 +56,9 @@ void add_plot_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--x-label", a->x_label, "x axis label (default: step)");
   cmd->add_option("--y-label", a->config.y_label, "y axis label (default: the key when only one)");
   cmd->add_flag("--log-y", a->config.log_y, "logarithmic y axis");
-  cmd->add_option("--width", a->config.width, "pixels (default 900)");
-  cmd->add_option("--height", a->config.height, "pixels (default 500)");
+  cmd->add_option("--width", a->config.width, "pixels (default 900)")->check(CLI::Range(200, 8192));
+  cmd->add_option("--height", a->config.height, "pixels (default 500)")
+      ->check(CLI::Range(150, 8192));
   cmd->footer(
       "Every run gets a colour and every key a line style; sparse series (validation) get dots.\n\n"
       "Example (the README's figure):\n"

@@ -103,9 +103,11 @@ void add_prepare_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--alignment", o->alignment, "dwm: corrections file (default ROOT/alignment.json)");
   cmd->add_option("--split", o->split,
                   "split list JSON (dwm default: data/splits/dwm.json; 'none' for no split)");
-  cmd->add_option("--fps", o->fps, "frame rate of motion files that carry none (.npy)");
+  cmd->add_option("--fps", o->fps, "frame rate of motion files that carry none (.npy)")
+      ->check(fps_range());
   cmd->add_option("--skeleton", o->skeleton, "skeleton of .npy motions (dwm23, coco17, ...)");
-  cmd->add_option("--workers", o->workers, "clips in parallel (default: all cores)");
+  cmd->add_option("--workers", o->workers, "clips in parallel (default: all cores)")
+      ->check(CLI::Range(0, kMaxThreads));
   cmd->add_option("--storage", o->storage,
                   "float32 (default) or float16: mel and motion at half the size, read back as "
                   "float32 (for carrying a cache to another machine)")

@@ -49,7 +49,7 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out", args->out, "video to write: .mp4 (also .mov, .mkv)")->required();
   cmd->add_option("--fps", args->fps,
                   "frame rate of an .npy motion (default 25); overrides the rate of other inputs")
-      ->check(CLI::PositiveNumber);
+      ->check(fps_range());
   cmd->add_option("--skeleton", args->skeleton,
                   "skeleton: how to read an .npy (default: guessed from its shape); for other "
                   "inputs, keep that skeleton's joints by name");
@@ -57,17 +57,21 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
       cmd->add_option("--music-start", args->music_start_s,
                       "music time (s) of the motion's first frame (default 0; a Dance with Melody "
                       "folder: its start_position / 25)")
-          ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--width", args->config.width, "video width in pixels (even; default 640)");
-  cmd->add_option("--height", args->config.height, "video height in pixels (even; default 480)");
+          ->check(finite_range(0.0, kMaxInputSeconds));
+  cmd->add_option("--width", args->config.width, "video width in pixels (even; default 640)")
+      ->check(CLI::Range(16, 8192));
+  cmd->add_option("--height", args->config.height, "video height in pixels (even; default 480)")
+      ->check(CLI::Range(16, 8192));
   cmd->add_option("--video-fps", args->config.fps,
                   "video frame rate (default: the motion's, at most 30; the motion is resampled)")
-      ->check(CLI::PositiveNumber);
+      ->check(finite_range(1.0, kMaxVideoFps));
   cmd->add_option("--azimuth", args->config.azimuth_deg,
                   "camera turn around the up axis in degrees (default 0: from the front, +z for "
-                  "y-up data)");
+                  "y-up data)")
+      ->check(finite_range(-360.0, 360.0));
   cmd->add_option("--elevation", args->config.elevation_deg,
-                  "camera height in degrees, looking down (default 15)");
+                  "camera height in degrees, looking down (default 15)")
+      ->check(finite_range(-89.0, 89.0));
   cmd->add_option("--projection", args->projection, "perspective (default) or orthographic")
       ->check(CLI::IsMember({"perspective", "orthographic"}));
   cmd->add_flag("--follow", args->follow,

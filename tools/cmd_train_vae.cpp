@@ -34,7 +34,7 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
       ->check(CLI::PositiveNumber);
   cmd->add_option("--lambda-c", args->lambda_c,
                   "override the contrastive weight of the motion stage (0: ablation)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(finite_range(0.0, 1e6));
   cmd->add_option("--stop-after", args->stop_after,
                   "stop with a checkpoint after this many steps of this call (resume later)")
       ->check(CLI::NonNegativeNumber);

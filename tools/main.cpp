@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("momu ") + MOMU_VERSION);
   cli::CliContext ctx;
   app.add_option("--threads", ctx.threads, "intra-op threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, cli::kMaxThreads));
   app.add_option("--device", ctx.device, "compute device: cpu or cuda[:N]");
   app.add_flag("-q,--quiet", ctx.quiet, "no progress bars or info messages");
   app.add_flag("-v,--verbose", ctx.verbose, "debug messages");

@@ -7,8 +7,11 @@
 #include <cctype>
 #include <cmath>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <vector>
 
+#include "io/io_limits.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
@@ -32,6 +35,13 @@ std::string lower_extension(const fs::path& path) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext;
 }
+
+// What a header may claim: a sample rate and channel count real files have, and at most
+// io_limits::kMaxAudioSeconds of audio (checked before anything is reserved).
+constexpr int kMinSampleRateHz = 1000;
+constexpr int kMaxSampleRateHz = 768000;
+constexpr int kMaxChannels = 1024;
+constexpr int64_t kMaxReserveFrames = int64_t{1} << 24;  // 64 MB of float samples
 
 // libsndfile's log mentions these when a header promises more data than the file holds.
 bool log_reports_truncation(SNDFILE* file) {
@@ -77,7 +87,33 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
     throw FormatError(name + ": invalid header (channels " + std::to_string(info.channels) +
                       ", sample rate " + std::to_string(info.samplerate) + ")");
   }
+  if (info.channels > kMaxChannels || info.samplerate < kMinSampleRateHz ||
+      info.samplerate > kMaxSampleRateHz) {
+    throw FormatError(name + ": header claims " + std::to_string(info.channels) + " channels at " +
+                      std::to_string(info.samplerate) + " Hz; momu reads 1 to " +
+                      std::to_string(kMaxChannels) + " channels at " +
+                      std::to_string(kMinSampleRateHz) + " to " + std::to_string(kMaxSampleRateHz) +
+                      " Hz");
+  }
+  const int64_t max_frames =
+      static_cast<int64_t>(io_limits::kMaxAudioSeconds * static_cast<double>(info.samplerate));
+  const std::string max_text = io_limits::short_number(io_limits::kMaxAudioSeconds / 3600.0) + " h";
   const bool pcm_like = lower_extension(path) != ".mp3";
+  if (info.frames == SF_COUNT_MAX) {  // libsndfile found no length: the stream's end is missing
+    if (pcm_like) {
+      throw FormatError(name +
+                        ": truncated file (the end of the stream is missing, so its "
+                        "length is unknown)");
+    }
+    info.frames = 0;  // decoded up to max_frames
+  }
+  if (info.frames < 0 || info.frames > max_frames) {
+    throw FormatError(
+        name + ": header claims " + std::to_string(info.frames) + " frames (" +
+        io_limits::short_number(static_cast<double>(info.frames) / info.samplerate / 3600.0) +
+        " h at " + std::to_string(info.samplerate) +
+        " Hz): corrupt or truncated header, or longer than momu reads (at most " + max_text + ")");
+  }
   if (pcm_like && log_reports_truncation(file.get())) {
     throw FormatError(name + ": truncated file (the header promises more audio than it holds)");
   }
@@ -98,22 +134,39 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
     wanted = static_cast<int64_t>(std::llround(options.duration_s * info.samplerate));
   }
 
+  // Decoded in blocks of 4096 frames; the length is capped whatever the header said (a stream
+  // may hold more than it announced), and at most kMaxReserveFrames are reserved up front (the
+  // rest grows with what the file really holds).
   const int channels = info.channels;
   std::vector<float> mono;
-  if (info.frames > 0) mono.reserve(static_cast<size_t>(info.frames - start));
   std::vector<float> block(static_cast<size_t>(4096) * channels);
   int64_t total = 0;
-  while (wanted < 0 || total < wanted) {
-    sf_count_t ask = 4096;
-    if (wanted >= 0) ask = std::min<sf_count_t>(ask, wanted - total);
-    const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
-    if (got <= 0) break;
-    for (sf_count_t i = 0; i < got; ++i) {
-      float sum = 0.0f;
-      for (int c = 0; c < channels; ++c) sum += block[static_cast<size_t>(i) * channels + c];
-      mono.push_back(channels == 1 ? sum : sum / static_cast<float>(channels));
+  try {
+    int64_t expected = std::min<int64_t>(info.frames - start, kMaxReserveFrames);
+    if (wanted >= 0) expected = std::min(expected, wanted);
+    if (expected > 0) mono.reserve(static_cast<size_t>(expected));
+    while (wanted < 0 || total < wanted) {
+      sf_count_t ask = 4096;
+      if (wanted >= 0) ask = std::min<sf_count_t>(ask, wanted - total);
+      const sf_count_t got = sf_readf_float(file.get(), block.data(), ask);
+      if (got <= 0) break;
+      if (total + got > max_frames) {
+        throw FormatError(name + ": holds more than " + max_text +
+                          " of audio (the most momu reads)");
+      }
+      for (sf_count_t i = 0; i < got; ++i) {
+        float sum = 0.0f;
+        for (int c = 0; c < channels; ++c) sum += block[static_cast<size_t>(i) * channels + c];
+        mono.push_back(channels == 1 ? sum : sum / static_cast<float>(channels));
+      }
+      total += got;
     }
-    total += got;
+  } catch (const std::bad_alloc&) {
+    throw FormatError(name + ": not enough memory to decode " + std::to_string(total) + " of " +
+                      std::to_string(info.frames) + " frames");
+  } catch (const std::length_error&) {
+    throw FormatError(name + ": not enough memory to decode " + std::to_string(info.frames) +
+                      " frames");
   }
   if (sf_error(file.get()) != SF_ERR_NO_ERROR) {
     throw FormatError(name + ": decoding failed: " + sf_strerror(file.get()));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <set>
 
+#include "io/io_limits.h"
 #include "io/rotation3.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
@@ -42,6 +43,8 @@ const char* channel_name(BvhChannel c) {
 
 bool is_rotation(BvhChannel c) { return c >= BvhChannel::kXrotation; }
 int channel_axis(BvhChannel c) { return static_cast<int>(c) % 3; }
+
+using io_limits::short_number;
 
 bool parse_double(const std::string& s, double& out) {
   const char* b = s.data();
@@ -113,6 +116,12 @@ class Lexer {
   }
   // Raw lines after the current token's line (the frame table).
   size_t next_line_index() const { return pos_ == 0 ? line_ : line_ + 1; }
+  // Bytes of the raw lines from `first` on (newlines included).
+  size_t bytes_from(size_t first) const {
+    size_t n = 0;
+    for (size_t i = first; i < lines_.size(); ++i) n += lines_[i].size() + 1;
+    return n;
+  }
   const std::vector<std::string>& lines() const { return lines_; }
 
  private:
@@ -159,12 +168,27 @@ BvhChannel parse_channel(Lexer& lex) {
   throw FormatError("line " + std::to_string(line) + ": unknown channel '" + tok + "'");
 }
 
-void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int& channels) {
+// Adds a joint (or End Site) to bvh.joints, refusing hierarchies past io_limits::kMaxJoints.
+void add_joint(Lexer& lex, Bvh& bvh, BvhJoint joint) {
+  if (static_cast<int64_t>(bvh.joints.size()) >= io_limits::kMaxJoints) {
+    lex.fail("HIERARCHY: more than " + std::to_string(io_limits::kMaxJoints) +
+             " joints and End Sites (momu reads at most that many)");
+  }
+  bvh.joints.push_back(std::move(joint));
+}
+
+// depth: 0 for the ROOT; the recursion stops at io_limits::kMaxBvhDepth levels.
+void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int& channels,
+                 int depth) {
+  if (depth >= io_limits::kMaxBvhDepth) {
+    lex.fail("HIERARCHY: JOINT '" + name + "' is nested deeper than " +
+             std::to_string(io_limits::kMaxBvhDepth) + " levels (momu reads at most that many)");
+  }
   const int index = static_cast<int>(bvh.joints.size());
   BvhJoint joint;
   joint.name = name;
   joint.parent = parent;
-  bvh.joints.push_back(joint);
+  add_joint(lex, bvh, joint);
   lex.expect("{");
   lex.expect("OFFSET");
   for (int d = 0; d < 3; ++d) bvh.joints[index].offset[d] = lex.number("OFFSET value");
@@ -185,7 +209,7 @@ void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int&
     const std::string tok = lex.next("'}' closing joint '" + name + "'");
     if (tok == "}") break;
     if (tok == "JOINT") {
-      parse_joint(lex, bvh, index, lex.rest_of_line("a joint name"), channels);
+      parse_joint(lex, bvh, index, lex.rest_of_line("a joint name"), channels, depth + 1);
     } else if (tok == "End") {
       lex.expect("Site");
       BvhJoint end;
@@ -197,7 +221,7 @@ void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int&
       lex.expect("OFFSET");
       for (int d = 0; d < 3; ++d) end.offset[d] = lex.number("OFFSET value");
       lex.expect("}");
-      bvh.joints.push_back(end);
+      add_joint(lex, bvh, end);
     } else {
       throw FormatError("line " + std::to_string(line) + ": expected JOINT, End Site or '}' in '" +
                         name + "', found '" + tok + "'");
@@ -253,7 +277,7 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
     lex.expect("HIERARCHY");
     lex.expect("ROOT");
     int channels = 0;
-    parse_joint(lex, bvh, -1, lex.rest_of_line("the root name"), channels);
+    parse_joint(lex, bvh, -1, lex.rest_of_line("the root name"), channels, 0);
     lex.expect("MOTION");
     std::string tok = lex.next("'Frames:'");
     double n_frames = 0;
@@ -264,6 +288,10 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
       lex.fail("expected 'Frames:', found '" + tok + "'");
     }
     if (n_frames < 0 || n_frames != std::floor(n_frames)) lex.fail("bad frame count");
+    if (n_frames > static_cast<double>(io_limits::kMaxFrames)) {
+      lex.fail("Frames: " + std::to_string(static_cast<int64_t>(n_frames)) +
+               " is more than momu reads (at most " + std::to_string(io_limits::kMaxFrames) + ")");
+    }
     lex.expect("Frame");
     tok = lex.next("'Time:'");
     if (tok == "Time:") {
@@ -273,14 +301,30 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
       lex.fail("expected 'Frame Time:', found '" + tok + "'");
     }
     if (!(bvh.frame_time_s > 0)) lex.fail("Frame Time must be positive");
-
-    // The frame table: one line per frame, C numbers each (blank lines skipped).
+    if (bvh.frame_time_s < 1.0 / io_limits::kMaxFps ||
+        bvh.frame_time_s > 1.0 / io_limits::kMinFps) {
+      lex.fail("Frame Time " + short_number(bvh.frame_time_s) + " s is " +
+               short_number(1.0 / bvh.frame_time_s) + " frames per second; momu reads " +
+               short_number(io_limits::kMinFps) + " to " + short_number(io_limits::kMaxFps));
+    }
     const int64_t T = static_cast<int64_t>(n_frames);
+    if (static_cast<double>(T) * bvh.frame_time_s > io_limits::kMaxMotionSeconds) {
+      lex.fail("Frames: " + std::to_string(T) + " at Frame Time " + short_number(bvh.frame_time_s) +
+               " s is longer than momu reads (at most " +
+               short_number(io_limits::kMaxMotionSeconds / 3600.0) + " h)");
+    }
+    // The frame table: one line per frame, C numbers each (blank lines skipped). Every value
+    // takes at least 2 bytes (a digit and a separator), so the rest of the file holds at most
+    // `fit` frames: the table is allocated for no more than that, whatever Frames: claims (a
+    // count the file cannot hold ends in the truncation error below, with the frames found).
     const int C = channels;
-    bvh.frames = torch::zeros({T, C}, torch::kFloat64);
-    double* out = bvh.frames.data_ptr<double>();
     const auto& lines = lex.lines();
     size_t li = lex.next_line_index();
+    const int64_t fit =
+        C == 0 ? T : static_cast<int64_t>(lex.bytes_from(li) / (2 * static_cast<size_t>(C))) + 1;
+    const int64_t rows = std::min(T, fit);
+    bvh.frames = torch::zeros({rows, C}, torch::kFloat64);
+    double* out = bvh.frames.data_ptr<double>();
     int64_t t = 0;
     for (; li < lines.size() && t < T; ++li) {
       const std::string& l = lines[li];
@@ -298,7 +342,7 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
           throw FormatError(what + ": line " + std::to_string(li + 1) + ": frame " +
                             std::to_string(t) + " holds something that is not a number");
         }
-        if (c < C) out[t * C + c] = v;
+        if (c < C && t < rows) out[t * C + c] = v;
         ++c;
         p = res.ptr;
       }

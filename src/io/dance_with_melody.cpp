@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "io/io_limits.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
 
@@ -68,8 +69,19 @@ Motion dance_with_melody_motion(const nlohmann::json& j, const std::string& what
                       " frames but 'skeletons' has " + std::to_string(T));
   }
   if (T == 0) throw FormatError(what + ": holds no frames");
+  io_limits::check_motion_length(T, kDanceWithMelodyFps, what);
   Skeleton skeleton = dance_with_melody_skeleton();
   const int J = skeleton.num_joints();
+  // Every frame's joint count is checked before the tables are allocated.
+  for (int64_t t = 0; t < T; ++t) {
+    const auto& frame = skel[t];
+    if (!frame.is_array() || static_cast<int>(frame.size()) != J) {
+      throw FormatError(what + ": frame " + std::to_string(t) + " has " +
+                        (frame.is_array() ? std::to_string(frame.size()) + " joints"
+                                          : std::string("a ") + frame.type_name()) +
+                        ", expected " + std::to_string(J));
+    }
+  }
   auto joints = torch::empty({T, J, 3}, torch::kFloat32);
   auto centers = torch::empty({T, 3}, torch::kFloat32);
   float* out = joints.data_ptr<float>();
@@ -79,12 +91,6 @@ Motion dance_with_melody_motion(const nlohmann::json& j, const std::string& what
     read_xyz(center[t], c, what, "center of frame " + std::to_string(t));
     for (int d = 0; d < 3; ++d) cout[t * 3 + d] = static_cast<float>(c[d]);
     const auto& frame = skel[t];
-    if (!frame.is_array() || static_cast<int>(frame.size()) != J) {
-      throw FormatError(what + ": frame " + std::to_string(t) + " has " +
-                        (frame.is_array() ? std::to_string(frame.size()) + " joints"
-                                          : std::string("a ") + frame.type_name()) +
-                        ", expected " + std::to_string(J));
-    }
     for (int jj = 0; jj < J; ++jj) {
       double p[3];
       read_xyz(frame[jj], p, what, "frame " + std::to_string(t) + ", joint " + std::to_string(jj));

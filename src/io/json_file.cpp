@@ -10,7 +10,7 @@ nlohmann::json read_json_file(const std::filesystem::path& path) {
   if (bytes.empty()) throw FormatError(path.string() + ": empty file (expected JSON)");
   try {
     return nlohmann::json::parse(bytes);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, and numbers such as 1e999
     throw FormatError(path.string() + ": not valid JSON (truncated or corrupt): " + e.what());
   }
 }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "io/io_limits.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/dance_with_melody.h"
@@ -89,6 +90,7 @@ Motion motion_from_array(const at::Tensor& array, const MotionLoadOptions& optio
                       m.skeleton.name + "' (" + std::to_string(m.skeleton.num_joints()) +
                       " joints, " + std::to_string(m.skeleton.dim) + "D)");
   }
+  io_limits::check_motion_length(a.size(0), m.fps, what);
   m.joints = a.contiguous();
   m.validate(what);
   return m;
@@ -115,7 +117,7 @@ Motion load_motion(const fs::path& path, const MotionLoadOptions& options) {
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(bytes);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {  // syntax, and numbers such as 1e999
       throw FormatError(what + ": not valid JSON (truncated or corrupt): " + e.what());
     }
     if (is_momu_motion_json(j)) {

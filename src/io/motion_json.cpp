@@ -6,6 +6,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "io/io_limits.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
 
@@ -68,12 +69,19 @@ Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
     throw FormatError(what + ": missing or non-numeric 'fps'");
   }
   m.fps = j["fps"].get<double>();
+  io_limits::check_fps(m.fps, what, "'fps'");
   if (!j.contains("skeleton")) throw FormatError(what + ": missing 'skeleton'");
   try {
     const auto& s = j["skeleton"];
     m.skeleton = s.is_string() ? skeleton_by_name(s.get<std::string>()) : s.get<Skeleton>();
   } catch (const ConfigError& e) {
     throw FormatError(what + ": bad 'skeleton': " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(what + ": bad 'skeleton': " + e.what());
+  }
+  if (m.skeleton.num_joints() > io_limits::kMaxJoints) {
+    throw FormatError(what + ": 'skeleton' has " + std::to_string(m.skeleton.num_joints()) +
+                      " joints (momu reads at most " + std::to_string(io_limits::kMaxJoints) + ")");
   }
   if (!j.contains("joints") || !j["joints"].is_array()) {
     throw FormatError(what + ": missing 'joints' array [T][J][D]");
@@ -83,8 +91,9 @@ Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
   const int64_t J = m.skeleton.num_joints();
   const int64_t D = m.skeleton.dim;
   if (T == 0) throw FormatError(what + ": 'joints' holds no frames");
-  m.joints = torch::empty({T, J, D}, torch::kFloat32);
-  float* out = m.joints.data_ptr<float>();
+  io_limits::check_motion_length(T, m.fps, what);
+  // Every frame's joint count is checked before the table is allocated (so its size follows
+  // what the file holds).
   for (int64_t t = 0; t < T; ++t) {
     const auto& frame = frames[t];
     if (!frame.is_array() || static_cast<int64_t>(frame.size()) != J) {
@@ -93,6 +102,11 @@ Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
                                           : std::string("a ") + frame.type_name()) +
                         ", expected " + std::to_string(J));
     }
+  }
+  m.joints = torch::empty({T, J, D}, torch::kFloat32);
+  float* out = m.joints.data_ptr<float>();
+  for (int64_t t = 0; t < T; ++t) {
+    const auto& frame = frames[t];
     for (int64_t jj = 0; jj < J; ++jj) {
       read_numbers(frame[jj], D, out + (t * J + jj) * D, what,
                    "frame " + std::to_string(t) + ", joint " + std::to_string(jj));
@@ -119,7 +133,7 @@ Motion read_motion_json(const std::filesystem::path& path) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(bytes);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // syntax, and numbers such as 1e999
     throw FormatError(path.string() + ": not valid JSON (truncated or corrupt): " + e.what());
   }
   return parse_motion_json(j, path.string());

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "io/io_limits.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
 
@@ -108,6 +109,9 @@ class DictParser {
       }
       if (peek() == 'L') ++i_;  // Python 2 long
       dims.push_back(v);
+      if (dims.size() > io_limits::kMaxDims) {
+        fail("more than " + std::to_string(io_limits::kMaxDims) + " dimensions");
+      }
       skip_space();
       if (peek() == ',')
         ++i_;
@@ -244,19 +248,25 @@ NpyArray parse_npy(const std::string& bytes, const std::string& what) {
                       "numpy.save(path, numpy.ascontiguousarray(a))");
   }
   const DtypeInfo d = dtype_info(h.descr, what);
-  int64_t n = 1;
-  for (int64_t s : h.shape) n *= s;
+  // The data size is checked against the file before anything is allocated; a shape whose
+  // element count overflows cannot describe any file.
+  const int64_t n = io_limits::checked_numel(h.shape);
   const size_t data_offset = offset + header_len;
-  const size_t want = static_cast<size_t>(n) * d.size;
   const size_t have = bytes.size() - data_offset;
+  if (n < 0 || static_cast<uint64_t>(n) > UINT64_MAX / static_cast<uint64_t>(d.size)) {
+    throw FormatError(what + ": .npy header claims shape " + io_limits::shape_string(h.shape) +
+                      ", whose element count overflows (corrupt header; " + std::to_string(have) +
+                      " data bytes present)");
+  }
+  const size_t want = static_cast<size_t>(n) * d.size;
   if (have < want) {
-    throw FormatError(what + ": truncated .npy data (shape " + c10::str(c10::IntArrayRef(h.shape)) +
+    throw FormatError(what + ": truncated .npy data (shape " + io_limits::shape_string(h.shape) +
                       " of '" + h.descr + "' needs " + std::to_string(want) + " bytes, " +
                       std::to_string(have) + " present)");
   }
   if (have > want) {
     throw FormatError(what + ": " + std::to_string(have - want) +
-                      " bytes after the .npy data (shape " + c10::str(c10::IntArrayRef(h.shape)) +
+                      " bytes after the .npy data (shape " + io_limits::shape_string(h.shape) +
                       " of '" + h.descr + "')");
   }
   NpyArray a;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "io/io_limits.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
 
@@ -106,7 +107,15 @@ SafetensorsFile load_safetensors(const fs::path& path) {
   const uint64_t data_size = bytes.size() - 8 - n;
   const char* data = bytes.data() + 8 + n;
   SafetensorsFile file;
-  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  // Every entry is checked (dtype, shape, byte range inside the file, no overlap) before any
+  // tensor is allocated, so no header can make the reader allocate more than the file holds.
+  struct Entry {
+    std::string key;
+    at::ScalarType type{};
+    std::vector<int64_t> shape;
+    uint64_t begin = 0, end = 0;
+  };
+  std::vector<Entry> entries;
   for (auto it = header.begin(); it != header.end(); ++it) {
     if (it.key() == "__metadata__") {
       if (!it->is_object()) throw FormatError(name + ": __metadata__ must be an object");
@@ -117,42 +126,55 @@ SafetensorsFile load_safetensors(const fs::path& path) {
       continue;
     }
     const std::string where = name + ": tensor '" + it.key() + "'";
-    at::ScalarType type{};
-    std::vector<int64_t> shape;
-    uint64_t begin = 0, end = 0;
+    Entry e;
+    e.key = it.key();
     try {
-      if (!dtype_from_name(it->at("dtype").get<std::string>(), type)) {
+      if (!it->is_object()) throw FormatError(where + ": entry must be an object");
+      if (!dtype_from_name(it->at("dtype").get<std::string>(), e.type)) {
         throw FormatError(where + ": unsupported dtype " + it->at("dtype").dump());
       }
-      shape = it->at("shape").get<std::vector<int64_t>>();
+      e.shape = it->at("shape").get<std::vector<int64_t>>();
       const auto offsets = it->at("data_offsets").get<std::vector<uint64_t>>();
       if (offsets.size() != 2) throw FormatError(where + ": data_offsets must have 2 entries");
-      begin = offsets[0];
-      end = offsets[1];
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(where + ": malformed entry (" + e.what() + ")");
+      e.begin = offsets[0];
+      e.end = offsets[1];
+    } catch (const nlohmann::json::exception& ex) {
+      throw FormatError(where + ": malformed entry (" + ex.what() + ")");
     }
-    uint64_t numel = 1;
-    for (int64_t d : shape) {
+    if (e.shape.size() > io_limits::kMaxDims) {
+      throw FormatError(where + ": shape has " + std::to_string(e.shape.size()) +
+                        " dimensions (at most " + std::to_string(io_limits::kMaxDims) + ")");
+    }
+    for (int64_t d : e.shape) {
       if (d < 0) throw FormatError(where + ": negative dimension");
-      numel *= static_cast<uint64_t>(d);
     }
-    const uint64_t item = c10::elementSize(type);
-    if (end < begin || end > data_size || end - begin != numel * item) {
-      throw FormatError(where + ": byte range [" + std::to_string(begin) + ", " +
-                        std::to_string(end) + ") does not match its shape or the file (" +
+    const int64_t numel = io_limits::checked_numel(e.shape);
+    const uint64_t item = c10::elementSize(e.type);
+    if (numel < 0 || static_cast<uint64_t>(numel) > data_size / item) {
+      throw FormatError(where + ": shape " + io_limits::shape_string(e.shape) + " of " +
+                        it->at("dtype").get<std::string>() + " needs more than the file's " +
+                        std::to_string(data_size) + " data bytes (corrupt header or truncated)");
+    }
+    if (e.end < e.begin || e.end > data_size ||
+        e.end - e.begin != static_cast<uint64_t>(numel) * item) {
+      throw FormatError(where + ": byte range [" + std::to_string(e.begin) + ", " +
+                        std::to_string(e.end) + ") does not match its shape or the file (" +
                         std::to_string(data_size) + " data bytes; truncated?)");
     }
-    ranges.emplace_back(begin, end);
-    auto t = torch::empty(shape, torch::TensorOptions().dtype(type));
-    if (numel > 0) std::memcpy(t.data_ptr(), data + begin, end - begin);
-    file.tensors[it.key()] = t;
+    entries.push_back(std::move(e));
   }
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (const auto& e : entries) ranges.emplace_back(e.begin, e.end);
   std::sort(ranges.begin(), ranges.end());
   for (size_t i = 1; i < ranges.size(); ++i) {
     if (ranges[i].first < ranges[i - 1].second) {
       throw FormatError(name + ": tensors overlap in the data section");
     }
+  }
+  for (const auto& e : entries) {
+    auto t = torch::empty(e.shape, torch::TensorOptions().dtype(e.type));
+    if (e.end > e.begin) std::memcpy(t.data_ptr(), data + e.begin, e.end - e.begin);
+    file.tensors[e.key] = t;
   }
   return file;
 }

@@ -1,3 +1,4 @@
+#include <sndfile.h>
 #include <torch/torch.h>
 
 #include <fstream>
@@ -75,6 +76,78 @@ TEST(AudioFile, ErrorsNameTheFileAndTheProblem) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+
+// Writes `audio` with libsndfile in `format` (SF_FORMAT_FLAC | SF_FORMAT_PCM_16, ...).
+void write_sndfile(const std::filesystem::path& path, const Audio& audio, int format) {
+  SF_INFO info{};
+  info.samplerate = audio.sample_rate_hz;
+  info.channels = 1;
+  info.format = format;
+  SNDFILE* f = sf_open(path.string().c_str(), SFM_WRITE, &info);
+  ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
+  auto samples = audio.samples.contiguous();
+  EXPECT_EQ(sf_writef_float(f, samples.data_ptr<float>(), samples.size(0)), samples.size(0));
+  sf_close(f);
+}
+
+std::string bytes_of(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+void put_bytes(const std::filesystem::path& p, const std::string& bytes) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc).write(bytes.data(), bytes.size());
+}
+
+// The message of the FormatError or IoError load_audio(p) throws ("" when it loads).
+std::string load_error(const std::filesystem::path& p) {
+  try {
+    load_audio(p);
+  } catch (const FormatError& e) {
+    return e.what();
+  } catch (const IoError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(AudioFile, HeadersClaimingHugeLengthsAreRefusedBeforeReserving) {
+  test::TempDir tmp;
+  const Audio a = sine(22050, 1.0, 440.0);
+  // A FLAC whose STREAMINFO claims 2^36 - 1 samples (std::bad_alloc before): the 36-bit total
+  // is the low 4 bits of byte 21 and bytes 22..25 ("fLaC", block header, STREAMINFO at 8).
+  write_sndfile(tmp.path() / "ok.flac", a, SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+  ASSERT_EQ(load_audio(tmp.path() / "ok.flac").samples.size(0), a.samples.size(0));
+  std::string flac = bytes_of(tmp.path() / "ok.flac");
+  ASSERT_EQ(flac.substr(0, 4), "fLaC");
+  flac[21] = static_cast<char>(flac[21] | 0x0f);
+  for (int i = 22; i < 26; ++i) flac[i] = static_cast<char>(0xff);
+  put_bytes(tmp.path() / "huge.flac", flac);
+  std::string msg = load_error(tmp.path() / "huge.flac");
+  EXPECT_NE(msg.find("huge.flac"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("68719476735 frames"), std::string::npos) << msg;
+  // An OGG/Vorbis cut in half ("vector::reserve" before): an error naming the file.
+  write_sndfile(tmp.path() / "ok.ogg", sine(22050, 3.0, 440.0), SF_FORMAT_OGG | SF_FORMAT_VORBIS);
+  ASSERT_GT(load_audio(tmp.path() / "ok.ogg").samples.size(0), 60000);
+  const std::string ogg = bytes_of(tmp.path() / "ok.ogg");
+  put_bytes(tmp.path() / "half.ogg", ogg.substr(0, ogg.size() / 2));
+  msg = load_error(tmp.path() / "half.ogg");
+  EXPECT_NE(msg.find("half.ogg"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  // A WAV header claiming a sample rate no file has.
+  write_wav(tmp.path() / "rate.wav", a);
+  std::string wav = bytes_of(tmp.path() / "rate.wav");
+  ASSERT_EQ(wav.substr(12, 4), "fmt ");
+  for (int i = 24; i < 28; ++i) wav[i] = static_cast<char>(0x7f);  // ~2.1 GHz
+  put_bytes(tmp.path() / "rate.wav", wav);
+  msg = load_error(tmp.path() / "rate.wav");
+  EXPECT_NE(msg.find("rate.wav"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Hz"), std::string::npos) << msg;
 }
 
 TEST(AudioFile, WriteRefusesNaNAndLeavesNothing) {

@@ -211,6 +211,74 @@ TEST(Bvh, TruncatedAndBrokenFilesGiveLineNumbers) {
   EXPECT_NE(error_of(""), "");
 }
 
+namespace {
+
+// A BVH with `children` sibling joints under the root (each `channels_each` rotation channels)
+// and the given MOTION section.
+std::string flat_bvh(int children, int channels_each, const std::string& motion) {
+  std::string channels = "CHANNELS " + std::to_string(channels_each);
+  const char* names[] = {" Zrotation", " Xrotation", " Yrotation"};
+  for (int c = 0; c < channels_each; ++c) channels += names[c % 3];
+  std::string text = "HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\n" + channels + "\n";
+  for (int i = 0; i < children; ++i) {
+    text += "JOINT j" + std::to_string(i) + "\n{\nOFFSET 0 1 0\n" + channels + "\n}\n";
+  }
+  return text + "}\n" + motion;
+}
+
+}  // namespace
+
+TEST(Bvh, HierarchyLimitsAreFormatErrorsNotCrashes) {
+  // 100,000 nested JOINTs: the recursive parser crashed with a stack overflow (signal 11).
+  std::string deep = "HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\n";
+  for (int i = 0; i < 100000; ++i) {
+    deep += "JOINT j" + std::to_string(i) + " {\nOFFSET 0 1 0\nCHANNELS 0\n";
+  }
+  std::string msg = error_of(deep);
+  EXPECT_NE(msg.find("cut.bvh: line "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nested deeper than 256 levels"), std::string::npos) << msg;
+  // 255 levels below the root still parse.
+  std::string ok = "HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 1 Zrotation\n";
+  for (int i = 0; i < 255; ++i) {
+    ok += "JOINT j" + std::to_string(i) + "\n{\nOFFSET 0 1 0\nCHANNELS 0\n";
+  }
+  for (int i = 0; i < 256; ++i) ok += "}\n";
+  const Bvh parsed = parse_bvh(ok + "MOTION\nFrames: 1\nFrame Time: 0.04\n5\n", "ok.bvh");
+  EXPECT_EQ(parsed.joints.size(), 256u);
+  // More joints than momu reads.
+  msg = error_of(flat_bvh(5000, 0, "MOTION\nFrames: 0\nFrame Time: 0.04\n"));
+  EXPECT_NE(msg.find("more than 4096 joints"), std::string::npos) << msg;
+  // A bad channel count.
+  msg = error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 1000000000\n");
+  EXPECT_NE(msg.find("channel count must be 0..6"), std::string::npos) << msg;
+}
+
+TEST(Bvh, FrameCountsAreCheckedBeforeTheTableIsAllocated) {
+  // 10^12 frames (LibTorch's "can't allocate memory" before).
+  std::string msg =
+      error_of(flat_bvh(1, 3, "MOTION\nFrames: 1000000000000\nFrame Time: 0.04\n0 0 0 0 0 0\n"));
+  EXPECT_NE(msg.find("cut.bvh: line "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Frames: 1000000000000 is more than momu reads"), std::string::npos) << msg;
+  // A count under the maximum that the file cannot hold: 1,999,999 frames of 12,006 values
+  // (192 GB of float64) announced by a file of 150 kB. The table is never allocated for more than
+  // the bytes can hold, and the error says where the file ends.
+  std::string row = "0";
+  for (int c = 1; c < 12006; ++c) row += " 0";
+  row += "\n";
+  msg = error_of(flat_bvh(4001, 3, "MOTION\nFrames: 1999999\nFrame Time: 0.005\n" + row + row));
+  EXPECT_NE(msg.find("MOTION announces 1999999 frames but the file ends after 2"),
+            std::string::npos)
+      << msg;
+  // Frame rates momu does not read (the motion would be resampled into billions of frames).
+  msg = error_of(flat_bvh(1, 3, "MOTION\nFrames: 1\nFrame Time: 1000000\n0 0 0 0 0 0\n"));
+  EXPECT_NE(msg.find("frames per second; momu reads 1 to 1000"), std::string::npos) << msg;
+  msg = error_of(flat_bvh(1, 3, "MOTION\nFrames: 1\nFrame Time: 1e-9\n0 0 0 0 0 0\n"));
+  EXPECT_NE(msg.find("frames per second; momu reads 1 to 1000"), std::string::npos) << msg;
+  // Longer than 3 hours.
+  msg = error_of(flat_bvh(1, 3, "MOTION\nFrames: 1000000\nFrame Time: 0.5\n0 0 0 0 0 0\n"));
+  EXPECT_NE(msg.find("longer than momu reads"), std::string::npos) << msg;
+}
+
 TEST(Bvh, ExportNeedsATreeAnd3D) {
   Motion m;
   m.skeleton = generic_skeleton(4, 3);

@@ -1,10 +1,12 @@
 #include <torch/torch.h>
 
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
+#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/io/motion_json.h"
 #include "test_util.h"
@@ -83,13 +85,57 @@ TEST(MotionJson, ErrorsNameTheFileAndTheProblem) {
   j["joints"][2][3][1] = nullptr;
   expect_error(j.dump(), "frame 2, joint 3");
   expect_error(R"({"something": "else"})", "neither a momu motion");
-  j = nlohmann::json::parse(text);
-  j["fps"] = 0;
-  try {
-    std::ofstream(tmp.path() / "fps.json") << j.dump();
-    load_motion(tmp.path() / "fps.json");
-    ADD_FAILURE();
-  } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("fps.json"), std::string::npos) << e.what();
+  // A frame rate in the file is content: out of range is a FormatError (exit 4), not ConfigError.
+  for (double fps : {0.0, -25.0, 1e-6, 1e9}) {
+    j = nlohmann::json::parse(text);
+    j["fps"] = fps;
+    expect_error(j.dump(), "'fps'");
   }
+}
+
+TEST(MotionJson, LimitsAndJsonErrorsAreFormatErrorsNamingTheFile) {
+  test::TempDir tmp;
+  const std::string text = motion_json_string(random_motion(smpl24_skeleton(), 3));
+  const auto p = tmp.path() / "m.json";
+  auto error_of = [&](const std::string& content, const std::function<void()>& read) {
+    std::ofstream(p, std::ios::trunc) << content;
+    try {
+      read();
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const std::function<void()> via_load = [&] { load_motion(p); };
+  const std::function<void()> via_reader = [&] { read_motion_json(p); };
+  const std::function<void()> via_json = [&] { read_json_file(p); };
+  // A number past double (nlohmann's out_of_range, exit 1 before) through every JSON reader.
+  std::string huge = text;
+  const size_t fps_at = huge.find("\"fps\": ");
+  huge.replace(fps_at, huge.find(',', fps_at) - fps_at, "\"fps\": 1e999");
+  for (const auto& read : {via_load, via_reader, via_json}) {
+    const std::string msg = error_of(huge, read);
+    EXPECT_NE(msg.find("m.json"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("not valid JSON"), std::string::npos) << msg;
+  }
+  // A custom skeleton with fields of the wrong JSON type.
+  auto j = nlohmann::json::parse(text);
+  j["skeleton"] = {{"name", "x"}, {"joint_names", {1, 2}}, {"dim", 3}};
+  std::string msg = error_of(j.dump(), via_load);
+  EXPECT_NE(msg.find("m.json: bad 'skeleton'"), std::string::npos) << msg;
+  // More frames than momu reads at this frame rate (3 h), refused before the table is allocated.
+  j = nlohmann::json::parse(text);
+  j["fps"] = 1;
+  auto frames = nlohmann::json::array();
+  for (int t = 0; t < 10801; ++t) frames.push_back(nlohmann::json::array());
+  j["joints"] = frames;
+  msg = error_of(j.dump(), via_load);
+  EXPECT_NE(msg.find("longer than momu reads"), std::string::npos) << msg;
+  // Frames of the wrong size are found before allocating (10^5 empty frames).
+  j = nlohmann::json::parse(text);
+  frames = nlohmann::json::array();
+  for (int t = 0; t < 100000; ++t) frames.push_back(nlohmann::json::array());
+  j["joints"] = frames;
+  msg = error_of(j.dump(), via_load);
+  EXPECT_NE(msg.find("frame 0 has 0 joints, expected 24"), std::string::npos) << msg;
 }

@@ -131,6 +131,33 @@ TEST(Npy, ErrorsSayWhatIsWrong) {
   EXPECT_THROW(read_npy("/nonexistent/x.npy"), IoError);
 }
 
+TEST(Npy, ShapesThatOverflowOrExceedTheFileAreRefusedBeforeAllocating) {
+  // [2^32, 2^32, 3]: the element count overflows int64 (it wrapped to 0 and reached LibTorch).
+  expect_format_error(
+      handmade("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 3), }",
+               ""),
+      "overflows");
+  // A zero dimension does not excuse an overflowing product.
+  expect_format_error(
+      handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 281474976710656, "
+               "281474976710656), }",
+               ""),
+      "overflows");
+  // Far more data than the file holds, and an element count times the item size past 2^64.
+  expect_format_error(
+      handmade("{'descr': '<f4', 'fortran_order': False, 'shape': (100000000, 100000000), }",
+               raw(std::vector<float>{1, 2})),
+      "truncated");
+  expect_format_error(
+      handmade("{'descr': '<f8', 'fortran_order': False, 'shape': (140737488355328, 16384), }", ""),
+      "overflows");
+  std::string many = "(";
+  for (int i = 0; i < 40; ++i) many += "1,";
+  expect_format_error(
+      handmade("{'descr': '<f4', 'fortran_order': False, 'shape': " + many + "), }", "abcd"),
+      "dimensions");
+}
+
 TEST(Npy, MotionFromArrays) {
   MotionLoadOptions o;
   Motion m = motion_from_array(torch::randn({10, 23, 3}), o, "a.npy");
