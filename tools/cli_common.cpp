@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -41,6 +42,40 @@ std::filesystem::path resolve_model_dir(const std::string& flag, const std::stri
                     "); pass --model <folder> or set MOMU_MODEL");
 }
 
+namespace {
+
+std::string number_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+CLI::Validator range_validator(double min, double max, bool zero_ok) {
+  const std::string range = "[" + number_text(min) + ", " + number_text(max) + "]";
+  const std::string desc = zero_ok ? "0 or a number in " + range : "a number in " + range;
+  return CLI::Validator(
+      [min, max, zero_ok, desc](std::string& input) -> std::string {
+        double v = 0.0;
+        if (!CLI::detail::lexical_cast(input, v) || !std::isfinite(v)) {
+          return input + " is not " + desc;
+        }
+        if (zero_ok && v == 0.0) return {};
+        if (v < min || v > max) return input + " is not " + desc;
+        return {};
+      },
+      desc);
+}
+
+}  // namespace
+
+CLI::Validator finite_range(double min, double max) { return range_validator(min, max, false); }
+
+CLI::Validator zero_or_finite_range(double min, double max) {
+  return range_validator(min, max, true);
+}
+
+CLI::Validator fps_range() { return finite_range(kMinFps, kMaxFps); }
+
 std::string lower_ext(const std::filesystem::path& p) {
   std::string e = p.extension().string();
   for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -50,22 +85,37 @@ std::string lower_ext(const std::filesystem::path& p) {
 void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {
   cmd->add_option("--sampler", a.sampler, "ddim (default) or ddpm (all T steps)")
       ->check(CLI::IsMember({"ddim", "ddpm"}));
-  cmd->add_option("--steps", a.steps, "DDIM steps (default: the model's, 50)");
-  cmd->add_option("--eta", a.eta, "DDIM stochasticity in [0, 1] (default 0)");
-  cmd->add_option("--guidance", a.guidance, "classifier-free guidance scale (default: the model's, 3)");
-  cmd->add_option("--tc", a.tc, "joint: cross-guidance from tc * T down (fraction, default 0.5)");
+  // Unset options keep their sentinel -1 (outside every range): the model's default applies.
+  cmd->add_option("--steps", a.steps, "DDIM steps (default: the model's, 50)")
+      ->check(CLI::Range(1, kMaxSamplerSteps));
+  cmd->add_option("--eta", a.eta, "DDIM stochasticity in [0, 1] (default 0)")
+      ->check(finite_range(0.0, 1.0));
+  cmd->add_option("--guidance", a.guidance,
+                  "classifier-free guidance scale (default: the model's, 3)")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--clock-guidance", a.clock_guidance,
+                  "clock experts: guidance scale of the beat clock on its own (default: the "
+                  "model's, else --guidance; eps_null + s_clock (eps_clock - eps_null) + s "
+                  "(eps_full - eps_clock))")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--tc", a.tc, "joint: cross-guidance from tc * T down (fraction, default 0.5)")
+      ->check(finite_range(0.0, 1.0));
   cmd->add_option("--seed", a.seed, "random seed (default 0)")->check(CLI::NonNegativeNumber);
-  cmd->add_option("--window", a.window, "latent frames per denoiser window (long outputs)");
-  cmd->add_option("--overlap", a.overlap, "latent frames shared by neighbouring windows");
+  cmd->add_option("--window", a.window, "latent frames per denoiser window (long outputs)")
+      ->check(CLI::Range(1, kMaxWindow));
+  cmd->add_option("--overlap", a.overlap, "latent frames shared by neighbouring windows")
+      ->check(CLI::Range(0, kMaxWindow));
 }
 
 void apply_sampler_args(const SamplerArgs& a, int64_t max_steps, SamplerConfig& c) {
   if (!a.sampler.empty()) c.sampler = a.sampler;
+  // -1: not given. Anything else goes to c.validate(), so no value is silently replaced.
   if (a.steps != -1) c.steps = a.steps;
-  if (a.eta >= 0.0) c.eta = a.eta;
-  if (a.guidance >= 0.0) c.guidance = a.guidance;
-  if (a.tc >= 0.0) c.tc = a.tc;
-  if (a.seed >= 0) c.seed = static_cast<uint64_t>(a.seed);
+  if (a.eta != -1.0) c.eta = a.eta;
+  if (a.guidance != -1.0) c.guidance = a.guidance;
+  if (a.clock_guidance != -1.0) c.clock_guidance = a.clock_guidance;
+  if (a.tc != -1.0) c.tc = a.tc;
+  if (a.seed != -1) c.seed = static_cast<uint64_t>(a.seed);
   if (a.window != -1) c.window = a.window;
   if (a.overlap != -1) c.overlap = a.overlap;
   c.validate();

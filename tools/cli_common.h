@@ -26,11 +26,32 @@ struct CliContext {
   void apply_runtime() const;                            // threads + device validation
 };
 
+// Limits of the numeric options (README, "Exit codes"). Every numeric option is checked when the
+// command line is parsed, before any work: a value out of range exits 2 naming the option.
+constexpr double kMinFps = 1.0;  // motion frame rates (--fps, --input-fps)
+constexpr double kMaxFps = 1000.0;
+constexpr double kMaxVideoFps = 240.0;  // render --video-fps
+constexpr double kMinSeconds = 1.0;     // lengths of generated outputs (--seconds, ...)
+constexpr double kMaxSeconds = 3600.0;
+constexpr double kMaxInputSeconds = 86400.0;  // times into an input (--music-start, --max-seconds)
+constexpr int kMaxThreads = 1024;             // --threads, prepare --workers
+constexpr int kMaxIterations = 10000;         // Griffin-Lim iterations
+constexpr int kMaxSamplerSteps = 10000;       // --steps of the sampler (also <= the model's T)
+constexpr int kMaxWindow = 100000;            // --window, --overlap (latent frames)
+
+// A finite number in [min, max]. CLI11's Range and PositiveNumber let NaN through (every
+// comparison with NaN is false): use these for floating-point options.
+CLI::Validator finite_range(double min, double max);
+// 0 (off / whole) or a finite number in [min, max].
+CLI::Validator zero_or_finite_range(double min, double max);
+// A motion frame rate: finite_range(kMinFps, kMaxFps).
+CLI::Validator fps_range();
+
 // Sampler overrides shared by `generate` and `eval-generate` (unset: the model's defaults).
 struct SamplerArgs {
   std::string sampler;
   int steps = -1, window = -1, overlap = -1;
-  double guidance = -1.0, tc = -1.0, eta = -1.0;
+  double guidance = -1.0, tc = -1.0, eta = -1.0, clock_guidance = -1.0;
   int64_t seed = -1;
 };
 void add_sampler_options(CLI::App* cmd, SamplerArgs& args);

@@ -12,7 +12,7 @@ namespace momu::cli {
 
 void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
   struct Args {
-    std::string direction, vae, data, config, out;
+    std::string direction, vae, data, config, out, init;
     bool resume = false;
     int64_t steps = 0;
     int64_t stop_after = -1;
@@ -31,6 +31,10 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out", args->out, "run folder: latents.safetensors, metrics.jsonl, last/, best/")
       ->required();
   cmd->add_flag("--resume", args->resume, "continue exactly from <out>/last");
+  cmd->add_option("--init", args->init,
+                  "start a new run from this expert's weights (a run's last/ or a model folder's "
+                  "expert; same direction, denoiser, condition and VAE): fine-tuning")
+      ->excludes("--resume");
   cmd->add_option("--steps", args->steps, "override the number of steps")->check(CLI::PositiveNumber);
   cmd->add_option("--stop-after", args->stop_after,
                   "stop with a checkpoint after this many steps of this call (resume later)")
@@ -49,6 +53,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     o.data_dir = args->data;
     o.out_dir = args->out;
     o.resume = args->resume;
+    o.init_dir = args->init;
     o.device = ctx.device;
     o.stop_after_steps = args->stop_after;
     if (!args->config.empty()) {

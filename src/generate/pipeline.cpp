@@ -40,6 +40,10 @@ void check_clock_options(const DiffusionExpertSpec& s, const GenerateOptions& o,
     throw ConfigError(std::string(task) + ": the " + s.direction + " expert has no beat clock (its condition is '" +
                       s.condition + "'); a tempo or clock shift needs an expert trained with \"condition\": \"clock\"");
   }
+  if (!s.uses_clock() && o.sampler.clock_guidance) {
+    throw ConfigError(std::string(task) + ": the " + s.direction + " expert has no beat clock (its condition is '" +
+                      s.condition + "'); clock guidance needs an expert trained with \"condition\": \"clock\"");
+  }
 }
 
 }  // namespace
@@ -222,8 +226,10 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   }
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
-  auto za = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
-                               options.sampler, progress) /
+  // Clock experts: the clock alone is the base of the guidance (SamplerConfig::clock_guidance).
+  const at::Tensor base = s.uses_clock() ? with_content(cond, at::Tensor()) : at::Tensor();
+  auto za = sample_conditional_with_base(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
+                                         cond, base, options.sampler, progress) /
             s.music_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
@@ -280,8 +286,10 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   }
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
-  auto zm = sample_conditional(expert.eps(), expert.schedule(), s.denoiser.latent_channels, cond, 0,
-                               options.sampler, progress) /
+  // Clock experts: the clock alone is the base of the guidance (SamplerConfig::clock_guidance).
+  const at::Tensor base = s.uses_clock() ? with_content(cond, at::Tensor()) : at::Tensor();
+  auto zm = sample_conditional_with_base(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
+                                         cond, base, options.sampler, progress) /
             s.motion_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   GeneratedMotion out = decode_motion(zm, zm.size(1) * k, audio.duration_s(), options, timings);

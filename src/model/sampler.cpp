@@ -22,6 +22,9 @@ void SamplerConfig::validate() const {
   if (!(eta >= 0.0 && eta <= 1.0)) fail("eta must be in [0, 1]");
   if (!(guidance >= 0.0) || !std::isfinite(guidance)) fail("guidance must be >= 0");
   if (!(tc >= 0.0 && tc <= 1.0)) fail("tc must be in [0, 1] (a fraction of T)");
+  if (clock_guidance && !(*clock_guidance >= 0.0 && *clock_guidance <= 100.0)) {
+    fail("clock_guidance must be in [0, 100]");
+  }
   if (window < 1) fail("window must be >= 1");
   if (overlap < 0 || overlap >= window) fail("overlap must be in [0, window)");
   if (window_batch < 1) fail("window_batch must be >= 1");
@@ -31,6 +34,7 @@ void to_json(nlohmann::json& j, const SamplerConfig& c) {
   j = nlohmann::json{{"sampler", c.sampler}, {"steps", c.steps},     {"eta", c.eta},
                      {"guidance", c.guidance}, {"tc", c.tc},         {"seed", c.seed},
                      {"window", c.window},   {"overlap", c.overlap}, {"window_batch", c.window_batch}};
+  if (c.clock_guidance) j["clock_guidance"] = *c.clock_guidance;
 }
 
 void from_json(const nlohmann::json& j, SamplerConfig& c) {
@@ -44,6 +48,11 @@ void from_json(const nlohmann::json& j, SamplerConfig& c) {
   f.get("window", c.window);
   f.get("overlap", c.overlap);
   f.get("window_batch", c.window_batch);
+  if (j.contains("clock_guidance")) {
+    double g = 0.0;
+    f.get("clock_guidance", g);
+    c.clock_guidance = g;
+  }
   f.finish();
   c.validate();
 }
@@ -110,6 +119,19 @@ at::Tensor guided_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
   return null + config.guidance * (conditional - null);
 }
 
+at::Tensor guided_eps_with_base(const EpsFunction& eps, const at::Tensor& z, int64_t t,
+                                const at::Tensor& cond, const at::Tensor& base,
+                                const SamplerConfig& config) {
+  if (!base.defined() || !cond.defined() || !config.clock_guidance ||
+      *config.clock_guidance == config.guidance) {
+    return guided_eps(eps, z, t, cond, config);
+  }
+  auto null = windowed_eps(eps, z, t, at::Tensor(), config);
+  auto b = windowed_eps(eps, z, t, base, config);
+  auto c = windowed_eps(eps, z, t, cond, config);
+  return null + *config.clock_guidance * (b - null) + config.guidance * (c - b);
+}
+
 namespace {
 
 at::Tensor draw(at::Generator& gen, int64_t channels, int64_t length, const at::TensorOptions& opts) {
@@ -144,11 +166,9 @@ at::Tensor step_chain(const NoiseSchedule& schedule, const Plan& plan, size_t i,
   return schedule.ddim_step(z, t, tp, e, eta, noise);
 }
 
-}  // namespace
-
-at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& schedule,
-                              int64_t channels, const at::Tensor& cond, int64_t length,
-                              const SamplerConfig& config, const ProgressCallback& progress) {
+at::Tensor sample_with_base(const EpsFunction& eps, const NoiseSchedule& schedule, int64_t channels,
+                            const at::Tensor& cond, const at::Tensor& base, int64_t length,
+                            const SamplerConfig& config, const ProgressCallback& progress) {
   config.validate();
   torch::NoGradGuard no_grad;
   if (cond.defined() && cond.dim() != 2) {
@@ -161,12 +181,34 @@ at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& sched
   auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed);
   auto z = draw(gen, channels, l, opts);
   for (size_t i = 0; i < plan.ts.size(); ++i) {
-    auto e = guided_eps(eps, z, plan.ts[i], cond, config);
+    auto e = guided_eps_with_base(eps, z, plan.ts[i], cond, base, config);
     z = step_chain(schedule, plan, i, z, e, config.eta, gen);
     if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
   }
   return z;
 }
+
+
+}  // namespace
+
+at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& schedule,
+                              int64_t channels, const at::Tensor& cond, int64_t length,
+                              const SamplerConfig& config, const ProgressCallback& progress) {
+  return sample_with_base(eps, schedule, channels, cond, at::Tensor(), length, config, progress);
+}
+
+at::Tensor sample_conditional_with_base(const EpsFunction& eps, const NoiseSchedule& schedule,
+                                        int64_t channels, const at::Tensor& cond,
+                                        const at::Tensor& base, const SamplerConfig& config,
+                                        const ProgressCallback& progress) {
+  if (!cond.defined()) throw ShapeError("sample_conditional_with_base: a condition is needed");
+  if (base.defined() && (base.dim() != 2 || base.size(1) != cond.size(1))) {
+    throw ShapeError("sample_conditional_with_base: expected base [dc, " +
+                     std::to_string(cond.size(1)) + "], got " + c10::str(base.sizes()));
+  }
+  return sample_with_base(eps, schedule, channels, cond, base, 0, config, progress);
+}
+
 
 std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t d_a,
                                                const EpsFunction& eps_m, int64_t d_m,
@@ -201,8 +243,15 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
   auto zm = draw(gen_m, d_m, length, opts);
   const double threshold = config.tc * static_cast<double>(schedule.timesteps());
   const double s = config.guidance;
+  const double sb = config.clock_guidance.value_or(s);  // the base's own scale
   auto guide = [&](const at::Tensor& null, const at::Tensor& c) {
     return !null.defined() || s == 1.0 ? c : null + s * (c - null);
+  };
+  // With a base: eps_null + s_b (eps_base - eps_null) [+ s (eps_cond - eps_base)].
+  auto guide_base = [&](const at::Tensor& null, const at::Tensor& b, const at::Tensor& c) {
+    if (!null.defined()) return c.defined() ? c : b;  // s = s_b = 1
+    auto e = null + sb * (b - null);
+    return c.defined() ? e + s * (c - b) : e;
   };
   for (size_t i = 0; i < plan.ts.size(); ++i) {
     const int64_t t = plan.ts[i];
@@ -210,18 +259,19 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     // Each chain's own prediction (base-conditioned, or the null condition without a base).
     auto ba = windowed_eps(eps_a, za, t, base_a, config);
     auto bm = windowed_eps(eps_m, zm, t, base_m, config);
-    at::Tensor na, nm;  // null predictions, needed where a base exists and guidance != 1
-    if (base_a.defined() && s != 1.0) na = windowed_eps(eps_a, za, t, at::Tensor(), config);
-    if (base_m.defined() && s != 1.0) nm = windowed_eps(eps_m, zm, t, at::Tensor(), config);
-    at::Tensor ea = base_a.defined() ? guide(na, ba) : ba;
-    at::Tensor em = base_m.defined() ? guide(nm, bm) : bm;
+    at::Tensor na, nm;  // null predictions, needed where a base exists and a scale != 1
+    const bool need_null = s != 1.0 || sb != 1.0;
+    if (base_a.defined() && need_null) na = windowed_eps(eps_a, za, t, at::Tensor(), config);
+    if (base_m.defined() && need_null) nm = windowed_eps(eps_m, zm, t, at::Tensor(), config);
+    at::Tensor ea = base_a.defined() ? guide_base(na, ba, at::Tensor()) : ba;
+    at::Tensor em = base_m.defined() ? guide_base(nm, bm, at::Tensor()) : bm;
     if (cross) {
       auto x0m = schedule.predict_x0(zm, t, bm);
       auto x0a = schedule.predict_x0(za, t, ba);
       auto ca = windowed_eps(eps_a, za, t, cond_a ? cond_a(x0m) : x0m, config);
       auto cm = windowed_eps(eps_m, zm, t, cond_m ? cond_m(x0a) : x0a, config);
-      ea = guide(base_a.defined() ? na : ba, ca);
-      em = guide(base_m.defined() ? nm : bm, cm);
+      ea = base_a.defined() ? guide_base(na, ba, ca) : guide(ba, ca);
+      em = base_m.defined() ? guide_base(nm, bm, cm) : guide(bm, cm);
     }
     za = step_chain(schedule, plan, i, za, ea, config.eta, gen_a);
     zm = step_chain(schedule, plan, i, zm, em, config.eta, gen_m);

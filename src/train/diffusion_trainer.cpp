@@ -92,6 +92,31 @@ at::Tensor self_clock_condition(const DiffusionExpertSpec& spec, const PreparedC
   return clock_condition(&clock, content, spec.clock, length);
 }
 
+// --init: the expert whose weights a new run starts from must be of the same kind (direction,
+// denoiser, condition, VAE); the network learned its latent scales, so they are kept.
+void adopt_init_spec(const fs::path& init_dir, DiffusionExpertSpec& spec) {
+  const fs::path cfg_path = init_dir / "config.json";
+  if (!fs::is_regular_file(cfg_path) || !fs::is_regular_file(init_dir / "model.safetensors")) {
+    throw IoError(init_dir.string() + ": not an expert checkpoint (config.json and model.safetensors expected)");
+  }
+  const nlohmann::json cfg = read_json_file(cfg_path);
+  if (cfg.value("format", "") != kDiffusionFormat || cfg.value("direction", "") != spec.direction) {
+    throw ConfigError(cfg_path.string() + ": --init needs a '" + spec.direction + "' diffusion expert");
+  }
+  const DiffusionExpertSpec init = cfg.at("model").get<DiffusionExpertSpec>();
+  const nlohmann::json a = init.denoiser, b = spec.denoiser;
+  if (a != b) throw ConfigError(cfg_path.string() + ": --init expert has another denoiser configuration");
+  if (init.condition != spec.condition) {
+    throw ConfigError(cfg_path.string() + ": --init expert has condition '" + init.condition +
+                      "', the run '" + spec.condition + "'");
+  }
+  if (init.vae_fingerprint != spec.vae_fingerprint) {
+    throw ConfigError(cfg_path.string() + ": --init expert was trained on another VAE");
+  }
+  spec.music_scale = init.music_scale;
+  spec.motion_scale = init.motion_scale;
+}
+
 }  // namespace
 
 DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const LogSink& log,
@@ -136,6 +161,13 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   }
   run.validate();
   const TrainConfig& train = run.train;
+  nlohmann::json init_record = nullptr;  // where the weights came from (--init), kept on resume
+  if (options.resume) {
+    if (!options.init_dir.empty()) throw ConfigError("train-diffusion: --init starts a new run; it cannot be used with --resume");
+    init_record = resume_config.value("init", nlohmann::json());
+  } else if (!options.init_dir.empty()) {
+    init_record = {{"path", fs::absolute(options.init_dir).string()}};
+  }
 
   // --- the VAE and the latents ---
   BicorVae vae = BicorVae::load(options.vae_dir, options.device);
@@ -192,6 +224,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       }
     }
     bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);
+    if (!options.init_dir.empty()) adopt_init_spec(options.init_dir, spec);
     spec.validate();
   }
   const double target_scale = spec.target_scale(), cond_scale = spec.cond_scale();
@@ -254,6 +287,13 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
                                     .weight_decay(train.weight_decay));
   int64_t step = 0;
   double best_val = std::numeric_limits<double>::infinity();
+  if (!options.resume && !options.init_dir.empty()) {
+    const fs::path w = options.init_dir / "model.safetensors";
+    const auto tensors = load_safetensors(w).tensors;
+    load_module_tensors(*model, tensors, "denoiser.", w.string());
+    load_module_tensors(*ema_model, tensors, "denoiser.", w.string());
+    log_to(log, LogLevel::kInfo, "train-diffusion: starting from the weights of " + options.init_dir.string());
+  }
   if (options.resume) {
     const fs::path raw = last_dir / "trainer" / "weights.safetensors";
     load_module_tensors(*model, load_safetensors(raw).tensors, "denoiser.", raw.string());
@@ -320,6 +360,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
                                {"vae", {{"path", fs::absolute(options.vae_dir).string()},
                                         {"fingerprint", fingerprint}}},
                                {"data", {{"prepared", fs::absolute(options.data_dir).string()}}},
+                               {"init", init_record},
                                {"validation", last_validation},
                                {"created_by", std::string("momu ") + MOMU_VERSION}};
       write_bytes_atomically(tmp / "config.json", cfg.dump(2) + "\n");

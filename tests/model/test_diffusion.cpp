@@ -453,6 +453,66 @@ TEST(Sampler, ClassifierFreeGuidance) {
   }
 }
 
+TEST(Sampler, ClockGuidanceWeighsTheBaseConditionOnItsOwn) {
+  torch::manual_seed(11);
+  auto z = torch::randn({2, 9});
+  auto cond = torch::randn({3, 9});
+  auto base = cond.clone();
+  base[2].zero_();  // the base holds part of the condition
+  SamplerConfig c = toy_sampler();
+  c.guidance = 2.0;
+  const int64_t t = 12;
+  auto null = windowed_eps(per_frame_eps, z, t, at::Tensor(), c);
+  auto eb = windowed_eps(per_frame_eps, z, t, base, c);
+  auto ec = windowed_eps(per_frame_eps, z, t, cond, c);
+  // Unset, or equal to guidance: plain guidance exactly.
+  EXPECT_TRUE(torch::equal(guided_eps_with_base(per_frame_eps, z, t, cond, base, c),
+                           guided_eps(per_frame_eps, z, t, cond, c)));
+  c.clock_guidance = 2.0;
+  EXPECT_TRUE(torch::equal(guided_eps_with_base(per_frame_eps, z, t, cond, base, c),
+                           guided_eps(per_frame_eps, z, t, cond, c)));
+  for (double sb : {0.0, 1.0, 6.0}) {
+    c.clock_guidance = sb;
+    auto expected = null + sb * (eb - null) + 2.0 * (ec - eb);
+    EXPECT_LT(max_abs_diff(guided_eps_with_base(per_frame_eps, z, t, cond, base, c), expected), 1e-5)
+        << "clock guidance " << sb;
+  }
+  // Whole chains: unset is sample_conditional; set, the sample changes; JSON only when set.
+  const auto sched = small_schedule(20);
+  SamplerConfig p = toy_sampler();
+  EXPECT_TRUE(torch::equal(sample_conditional_with_base(per_frame_eps, sched, 2, cond, base, p),
+                           sample_conditional(per_frame_eps, sched, 2, cond, 0, p)));
+  EXPECT_FALSE(nlohmann::json(p).contains("clock_guidance"));
+  p.clock_guidance = 7.0;
+  EXPECT_GT(max_abs_diff(sample_conditional_with_base(per_frame_eps, sched, 2, cond, base, p),
+                         sample_conditional(per_frame_eps, sched, 2, cond, 0, p)),
+            1e-4);
+  const nlohmann::json j = p;
+  EXPECT_EQ(j.at("clock_guidance").get<double>(), 7.0);
+  EXPECT_EQ(j.get<SamplerConfig>().clock_guidance.value_or(-1.0), 7.0);
+  p.clock_guidance = -1.0;
+  EXPECT_THROW(p.validate(), ConfigError);
+  p.clock_guidance = std::nan("");
+  EXPECT_THROW(p.validate(), ConfigError);
+  EXPECT_THROW(sample_conditional_with_base(per_frame_eps, sched, 2, cond, torch::zeros({3, 4}), toy_sampler()),
+               ShapeError);
+  // Joint generation with bases: clock guidance equal to guidance is the plain joint sampler;
+  // another value changes both chains.
+  SamplerConfig q = toy_sampler();
+  q.tc = 0.5;
+  const int64_t length = 24;
+  auto ba = torch::randn({2, length}), bm = torch::randn({3, length});
+  auto keep = [](const at::Tensor& x0) { return x0; };
+  auto [ja, jm] = sample_joint_with_base(per_frame_eps, 3, tanh_eps, 2, sched, length, q, ba, bm, keep, keep);
+  q.clock_guidance = q.guidance;
+  auto [ka, km] = sample_joint_with_base(per_frame_eps, 3, tanh_eps, 2, sched, length, q, ba, bm, keep, keep);
+  EXPECT_TRUE(torch::allclose(ja, ka, 1e-5, 1e-5) && torch::allclose(jm, km, 1e-5, 1e-5));
+  q.clock_guidance = 6.0;
+  auto [la, lm] = sample_joint_with_base(per_frame_eps, 3, tanh_eps, 2, sched, length, q, ba, bm, keep, keep);
+  EXPECT_GT(max_abs_diff(la, ja), 1e-4);
+  EXPECT_GT(max_abs_diff(lm, jm), 1e-4);
+}
+
 TEST(Sampler, CrossGuidanceWithTcZeroIsTwoUnconditionalChains) {
   const auto sched = small_schedule(20);
   SamplerConfig c = toy_sampler();

@@ -348,6 +348,48 @@ TEST_F(DiffusionTrainerTest, ResumeContinuesExactly) {
   }
 }
 
+TEST_F(DiffusionTrainerTest, InitStartsANewRunFromAnExpertsWeights) {
+  auto a = options("motion2music", tmp_.path() / "a");
+  a.stop_after_steps = 2;
+  train_diffusion(a);
+  // A new run from a's weights: with a vanishing learning rate its first checkpoint holds them.
+  auto b = options("motion2music", tmp_.path() / "b");
+  b.init_dir = tmp_.path() / "a" / "last";
+  b.config.train.learning_rate = 1e-12;
+  b.stop_after_steps = 1;
+  train_diffusion(b);
+  const auto wa = load_safetensors(tmp_.path() / "a" / "last" / "model.safetensors").tensors;
+  const auto wb = load_safetensors(tmp_.path() / "b" / "last" / "model.safetensors").tensors;
+  ASSERT_EQ(wa.size(), wb.size());
+  for (const auto& [name, t] : wa) {
+    ASSERT_TRUE(wb.count(name)) << name;
+    EXPECT_TRUE(torch::allclose(t, wb.at(name), 1e-5, 1e-6)) << name << " was not taken from --init";
+  }
+  const auto cfg = read_json_file(tmp_.path() / "b" / "last" / "config.json");
+  EXPECT_EQ(cfg.at("init").at("path").get<std::string>(), fs::absolute(b.init_dir).string());
+  EXPECT_EQ(cfg.at("step").get<int64_t>(), 1) << "an --init run starts at step 0";
+  // Resuming keeps the record.
+  b.stop_after_steps = 1;
+  b.init_dir.clear();
+  b.resume = true;
+  train_diffusion(b);
+  EXPECT_TRUE(read_json_file(tmp_.path() / "b" / "last" / "config.json").at("init").is_object());
+
+  // The wrong kind of expert, or --init with --resume, is refused.
+  auto c = options("music2motion", tmp_.path() / "c");
+  c.init_dir = tmp_.path() / "a" / "last";
+  EXPECT_THROW(train_diffusion(c), ConfigError) << "an expert of the other direction";
+  auto d = options("motion2music", tmp_.path() / "d");
+  d.init_dir = tmp_.path() / "a" / "last";
+  d.config.denoiser.hidden = 64;
+  EXPECT_THROW(train_diffusion(d), ConfigError) << "an expert with another denoiser";
+  d = options("motion2music", tmp_.path() / "d");
+  d.init_dir = tmp_.path() / "missing";
+  EXPECT_THROW(train_diffusion(d), IoError) << "a folder that is not a checkpoint";
+  b.init_dir = tmp_.path() / "a" / "last";
+  EXPECT_THROW(train_diffusion(b), ConfigError) << "--init with --resume";
+}
+
 TEST_F(DiffusionTrainerTest, BadRunsAreConfigErrors) {
   // Resume with another config.
   auto o = options("motion2music", tmp_.path() / "run");

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -24,6 +25,10 @@ struct SamplerConfig {
   int steps = 50;                // DDIM steps (ignored by ddpm)
   double eta = 0.0;              // DDIM stochasticity (0: deterministic; 1 with steps = T: DDPM)
   double guidance = 3.0;         // classifier-free guidance scale s (1: the conditional model)
+  // Guidance of a base condition (clock experts: the beat clock without the partner's content)
+  // on its own, s_b: eps_null + s_b (eps_base - eps_null) + s (eps_cond - eps_base). Unset: s_b = s,
+  // plain guidance. Written to JSON only when set.
+  std::optional<double> clock_guidance;
   double tc = 0.5;               // joint generation: cross-guidance for t <= tc * T
   uint64_t seed = 0;
   int window = 256;              // latent frames per denoiser window
@@ -49,6 +54,14 @@ at::Tensor windowed_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
 at::Tensor guided_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
                       const at::Tensor& cond, const SamplerConfig& config);
 
+// Guidance with a base condition (SamplerConfig::clock_guidance): with clock_guidance set and
+// different from guidance, eps_null + s_b (eps_base - eps_null) + s (eps_cond - eps_base), three
+// evaluations; otherwise guided_eps. z: [d, L], cond / base: [dc, L] (base undefined: guided_eps)
+// -> [d, L]
+at::Tensor guided_eps_with_base(const EpsFunction& eps, const at::Tensor& z, int64_t t,
+                                const at::Tensor& cond, const at::Tensor& base,
+                                const SamplerConfig& config);
+
 // Cross-modal generation: samples a [channels, L] latent given the condition [dc, L] (undefined:
 // unconditional sampling, length from `length`). The initial noise and every step's noise come
 // from a CPU generator seeded with config.seed, so results do not depend on the device.
@@ -56,6 +69,13 @@ at::Tensor guided_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
 at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& schedule,
                               int64_t channels, const at::Tensor& cond, int64_t length,
                               const SamplerConfig& config, const ProgressCallback& progress = {});
+
+// sample_conditional guided with a base condition (guided_eps_with_base). cond, base: [dc, L]
+// -> [channels, L]; with base undefined or clock_guidance unset, exactly sample_conditional.
+at::Tensor sample_conditional_with_base(const EpsFunction& eps, const NoiseSchedule& schedule,
+                                        int64_t channels, const at::Tensor& cond,
+                                        const at::Tensor& base, const SamplerConfig& config,
+                                        const ProgressCallback& progress = {});
 
 // An expert's condition built from its partner's clean-latent estimate (for experts whose
 // condition holds more than the partner latent, e.g. rhythm channels).
@@ -83,7 +103,9 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
 // "unconditional" prediction is the base-conditioned one: above tc * T it is guided against the
 // null condition (eps_null + s (eps_base - eps_null)); at and below, the partner's clean estimate
 // comes from the partner's base-conditioned prediction and the chain is guided with
-// cond_a(x0_m) (eps_null + s (eps_cond - eps_null)).
+// cond_a(x0_m) (eps_null + s (eps_cond - eps_null)). With config.clock_guidance = s_b the base
+// is guided with s_b: eps_null + s_b (eps_base - eps_null) above tc * T, and
+// eps_null + s_b (eps_base - eps_null) + s (eps_cond - eps_base) at and below (no extra call).
 std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     const EpsFunction& eps_a, int64_t d_a, const EpsFunction& eps_m, int64_t d_m,
     const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,

@@ -53,6 +53,11 @@ struct DiffusionTrainOptions {
   bool has_config = true;             // false: resume with the checkpoint's config
   std::filesystem::path out_dir;      // run folder (latents.safetensors, metrics.jsonl, last/, best/)
   bool resume = false;
+  // A new run (not --resume) may start from an expert's weights instead of random ones: a
+  // checkpoint folder (config.json + model.safetensors, e.g. a run's last/ or a packed model's
+  // expert) of the same direction, denoiser, condition and VAE; its latent scales are kept. The
+  // optimizer, step and schedule start afresh (fine-tuning).
+  std::filesystem::path init_dir;
   std::string device = "cpu";
   int64_t stop_after_steps = -1;      // stop (with a checkpoint) after this many steps of this call
 };
