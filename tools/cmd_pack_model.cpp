@@ -12,6 +12,7 @@ namespace momu::cli {
 void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   struct Args {
     std::string model, vae, m2a, a2m, out, dtype = "float16";
+    double m2a_guidance = -1.0, a2m_guidance = -1.0, m2a_clock = -1.0, a2m_clock = -1.0;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -23,6 +24,18 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out", a->out, "the model folder to write (replaced atomically)")->required();
   cmd->add_option("--dtype", a->dtype, "weight storage: float16 (default, half the size) or float32")
       ->check(CLI::IsMember({"float16", "float32"}));
+  cmd->add_option("--motion2music-guidance", a->m2a_guidance,
+                  "set the motion2music expert's default guidance scale")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--motion2music-clock-guidance", a->m2a_clock,
+                  "set the motion2music expert's default clock guidance (clock experts)")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--music2motion-guidance", a->a2m_guidance,
+                  "set the music2motion expert's default guidance scale")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--music2motion-clock-guidance", a->a2m_clock,
+                  "set the music2motion expert's default clock guidance (clock experts)")
+      ->check(finite_range(0.0, 100.0));
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part; float16 weights are loaded back\n"
       "into float32 modules. The experts are re-stamped with the packed VAE's fingerprint; experts\n"
@@ -43,8 +56,16 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
           "pack-model: give --model <folder>, or --vae, --motion2music-expert and "
           "--music2motion-expert");
     }
+    PackSamplerDefaults samplers;
+    auto set = [](double v, std::optional<double>& field) {
+      if (v != -1.0) field = v;  // -1: not given
+    };
+    set(a->m2a_guidance, samplers.motion2music.guidance);
+    set(a->m2a_clock, samplers.motion2music.clock_guidance);
+    set(a->a2m_guidance, samplers.music2motion.guidance);
+    set(a->a2m_clock, samplers.music2motion.clock_guidance);
     const PackSummary s =
-        pack_model(paths, a->out, weight_dtype_from_string(a->dtype), ctx.log_sink());
+        pack_model(paths, a->out, weight_dtype_from_string(a->dtype), ctx.log_sink(), samplers);
     nlohmann::json parts = nlohmann::json::array();
     for (const auto& p : s.parts) {
       parts.push_back({{"name", p.name},

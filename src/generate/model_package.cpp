@@ -10,6 +10,7 @@
 #include "momu/io/json_file.h"
 #include "momu/io/safetensors.h"
 #include "momu/model/bicor_vae.h"
+#include "momu/model/diffusion_expert.h"
 #include "momu/train/checkpoint_dir.h"
 
 namespace momu {
@@ -78,9 +79,19 @@ PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::
 
 // config.json of the source with a "packed" record (and, for experts, the new fingerprint).
 void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
-                  const std::string& new_vae_fingerprint) {
+                  const std::string& new_vae_fingerprint, const ExpertSamplerDefaults* sampler = nullptr) {
   auto cfg = read_json_file(src / "config.json");
   if (!cfg.is_object()) throw FormatError((src / "config.json").string() + ": not a JSON object");
+  if (sampler && (sampler->guidance || sampler->clock_guidance)) {
+    DiffusionExpertSpec spec = cfg.at("model").get<DiffusionExpertSpec>();
+    if (sampler->clock_guidance && !spec.uses_clock()) {
+      throw ConfigError((src / "config.json").string() + ": clock guidance for an expert without a beat clock");
+    }
+    if (sampler->guidance) spec.sampler.guidance = *sampler->guidance;
+    if (sampler->clock_guidance) spec.sampler.clock_guidance = *sampler->clock_guidance;
+    spec.sampler.validate();
+    cfg["model"]["sampler"] = spec.sampler;
+  }
   if (!new_vae_fingerprint.empty()) {
     cfg["model"]["vae_fingerprint"] = new_vae_fingerprint;
     if (cfg.contains("vae") && cfg["vae"].is_object()) {
@@ -110,7 +121,7 @@ int64_t PackSummary::total_bytes() const {
 }
 
 PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDtype dtype,
-                       const LogSink& log) {
+                       const LogSink& log, const PackSamplerDefaults& samplers) {
   if (from.vae.empty() || from.motion2music.empty() || from.music2motion.empty()) {
     throw ConfigError("pack-model: a model needs a VAE and both experts (motion2music, music2motion)");
   }
@@ -140,7 +151,8 @@ PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDty
     for (const auto& [name, src] : {std::pair<std::string, fs::path>{"motion2music", from.motion2music},
                                     std::pair<std::string, fs::path>{"music2motion", from.music2motion}}) {
       summary.parts.push_back(pack_weights(name, src, tmp / name, dtype));
-      write_config(src, tmp / name, dtype, summary.vae_fingerprint);
+      write_config(src, tmp / name, dtype, summary.vae_fingerprint,
+                   name == "motion2music" ? &samplers.motion2music : &samplers.music2motion);
     }
     // The packed folder must load as a pipeline before it replaces `out`.
     (void)Pipeline::load(PipelinePaths::from_model_dir(tmp));

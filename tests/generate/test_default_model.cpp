@@ -184,6 +184,41 @@ TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   for (const auto& p : back.parts) EXPECT_EQ(p.max_abs_error, 0.0) << p.name;
 }
 
+TEST(PackModel, SetsTheExpertsGenerationDefaults) {
+  test::TempDir tmp;
+  const fs::path clock_model = test::source_dir() / "models" / "clock";
+  const fs::path out = tmp.path() / "tuned";
+  PackSamplerDefaults samplers;
+  samplers.music2motion.guidance = 2.5;
+  samplers.music2motion.clock_guidance = 8.0;
+  pack_model(PipelinePaths::from_model_dir(clock_model), out, WeightDtype::kFloat16, {}, samplers);
+  Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(out));
+  EXPECT_EQ(p.music2motion().spec().sampler.guidance, 2.5);
+  EXPECT_EQ(p.music2motion().spec().sampler.clock_guidance.value_or(-1.0), 8.0);
+  EXPECT_FALSE(p.motion2music().spec().sampler.clock_guidance) << "the other expert was changed";
+  EXPECT_FALSE(read_json_file(out / "motion2music" / "config.json")["model"]["sampler"].contains("clock_guidance"));
+
+  // The CLI sets the same; out-of-range values are usage errors, and nothing is written.
+  const fs::path cli = tmp.path() / "cli";
+  auto r = test::run_momu("pack-model -q --model " + clock_model.string() +
+                          " --motion2music-clock-guidance 5 --out " + cli.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json_file(cli / "motion2music" / "config.json")["model"]["sampler"]["clock_guidance"], 5.0);
+  r = test::run_momu("pack-model -q --model " + clock_model.string() +
+                     " --music2motion-guidance nan --out " + (tmp.path() / "bad").string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
+
+  // Clock guidance needs a clock expert.
+  if (!Pipeline::load(PipelinePaths::from_model_dir(shipped())).music2motion().spec().uses_clock()) {
+    PackSamplerDefaults bad;
+    bad.music2motion.clock_guidance = 4.0;
+    EXPECT_THROW(pack_model(PipelinePaths::from_model_dir(shipped()), tmp.path() / "bad", WeightDtype::kFloat16, {}, bad),
+                 ConfigError);
+    EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
+  }
+}
+
 TEST(PackModel, RefusesExpertsOfAnotherVaeAndPartialModels) {
   test::TempDir tmp;
   const fs::path f32 = tmp.path() / "f32";

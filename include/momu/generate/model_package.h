@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,12 +41,22 @@ struct PackSummary {
   int64_t total_bytes() const;
 };
 
+// Generation defaults to change in an expert while packing (unset: kept as trained).
+struct ExpertSamplerDefaults {
+  std::optional<double> guidance;        // SamplerConfig::guidance
+  std::optional<double> clock_guidance;  // SamplerConfig::clock_guidance (clock experts only)
+};
+struct PackSamplerDefaults {
+  ExpertSamplerDefaults motion2music, music2motion;
+};
+
 // Packs `from` (the VAE and both experts are required) into `out`, atomically: a temporary
 // sibling folder is filled and then replaces `out`. Throws ConfigError when an expert's recorded
 // VAE fingerprint is not that of from.vae, or a part is missing; FormatError for weights that do
 // not fit in float16 (non-finite or beyond +-65504); IoError / FormatError naming the file for
-// unreadable checkpoints. Nothing is left at `out` on failure.
+// unreadable checkpoints. Nothing is left at `out` on failure. `samplers` changes the experts'
+// generation defaults (validated; clock guidance for an expert without a clock is a ConfigError).
 PackSummary pack_model(const PipelinePaths& from, const std::filesystem::path& out, WeightDtype dtype,
-                       const LogSink& log = {});
+                       const LogSink& log = {}, const PackSamplerDefaults& samplers = {});
 
 }  // namespace momu
