@@ -8,7 +8,6 @@
 
 #include "momu/audio/music_clock.h"
 #include "momu/audio/resample.h"
-#include "momu/core/beat_clock.h"
 #include "momu/core/error.h"
 #include "report_helpers.h"
 #include "momu/eval/alignment_coherence.h"
@@ -27,19 +26,6 @@ namespace momu {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The tempo of a dance from its kinematic beats (Bailando's velocity minima): 60 / the median
-// interval between beats, folded into the clock's octave; 0 with fewer than 3 beats.
-double kinematic_beat_tempo_bpm(const Motion& motion, const BeatClockConfig& clock) {
-  if (motion.num_frames() < 2) return 0.0;
-  const KinematicBeats kb = kinematic_beats(motion.joints, motion.fps);
-  if (kb.beat_frames.size() < 3) return 0.0;
-  std::vector<double> gaps;
-  for (size_t i = 1; i < kb.beat_frames.size(); ++i) gaps.push_back((kb.beat_frames[i] - kb.beat_frames[i - 1]) / kb.fps);
-  std::nth_element(gaps.begin(), gaps.begin() + gaps.size() / 2, gaps.end());
-  const double median = gaps[gaps.size() / 2];
-  return median > 0.0 ? fold_tempo(60.0 / median, clock) : 0.0;
-}
 
 // Rhythm scores of a motion against music (audio at 22050 Hz covering the motion from frame 0).
 struct DanceScores {
@@ -267,7 +253,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
     DanceScores joint;
     GenerateTimings jt;
     nlohmann::json tempi = nlohmann::json::array();
-    double worst_tempo_error = 0.0, worst_beats_tempo_error = 0.0;
+    double worst_tempo_error = 0.0;
     for (int i = 0; i < options.joint_samples; ++i) {
       GenerateOptions o = options.generate;
       o.sampler.seed = static_cast<uint64_t>(i);
@@ -286,16 +272,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
             motion_beat_clock(motion.motion.joints, motion.motion.skeleton, motion.motion.fps, times, mc).mean_tempo_bpm();
         const double asked = motion.clock_tempo_bpm;
         worst_tempo_error = std::max({worst_tempo_error, std::abs(music_bpm / asked - 1.0), std::abs(motion_bpm / asked - 1.0)});
-        // A second reading of the dance's tempo, from its kinematic beats (median interval,
-        // folded like the clock): the motion clock's harmonic search can settle on 2/3 of a
-        // tempo, which no octave folding undoes.
-        const double beats_bpm = kinematic_beat_tempo_bpm(motion.motion, mc.clock);
-        if (beats_bpm > 0.0) {
-          worst_beats_tempo_error = std::max({worst_beats_tempo_error, std::abs(music_bpm / asked - 1.0),
-                                              std::abs(beats_bpm / asked - 1.0)});
-        }
-        tempi.push_back({{"seed", i}, {"clock_bpm", asked}, {"music_bpm", music_bpm}, {"motion_bpm", motion_bpm},
-                         {"motion_kinematic_beats_bpm", beats_bpm}});
+        tempi.push_back({{"seed", i}, {"clock_bpm", asked}, {"music_bpm", music_bpm}, {"motion_bpm", motion_bpm}});
       }
       if (!options.audio_dir.empty()) {
         write_wav(options.audio_dir / ("joint_" + std::to_string(i) + ".wav"), music.audio);
@@ -310,8 +287,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
                        {"timings", timings_json(jt)}};
     if (!tempi.empty()) {
       report["joint"]["tempo"] = {{"asked_bpm", options.generate.bpm}, {"samples", tempi},
-                                  {"worst_relative_error", worst_tempo_error},
-                                  {"worst_relative_error_kinematic_beats", worst_beats_tempo_error}};
+                                  {"worst_relative_error", worst_tempo_error}};
     }
   }
   report["generated_seconds"] = gen_seconds;
