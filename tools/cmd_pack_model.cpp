@@ -13,6 +13,7 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   struct Args {
     std::string model, vae, m2a, a2m, out, dtype = "float16";
     double m2a_guidance = -1.0, a2m_guidance = -1.0, m2a_clock = -1.0, a2m_clock = -1.0;
+    double m2a_eta = -1.0, a2m_eta = -1.0;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -36,6 +37,10 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--music2motion-clock-guidance", a->a2m_clock,
                   "set the music2motion expert's default clock guidance (clock experts)")
       ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--motion2music-eta", a->m2a_eta, "set the motion2music expert's default DDIM eta")
+      ->check(finite_range(0.0, 1.0));
+  cmd->add_option("--music2motion-eta", a->a2m_eta, "set the music2motion expert's default DDIM eta")
+      ->check(finite_range(0.0, 1.0));
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part; float16 weights are loaded back\n"
       "into float32 modules. The experts are re-stamped with the packed VAE's fingerprint; experts\n"
@@ -64,6 +69,8 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     set(a->m2a_clock, samplers.motion2music.clock_guidance);
     set(a->a2m_guidance, samplers.music2motion.guidance);
     set(a->a2m_clock, samplers.music2motion.clock_guidance);
+    set(a->m2a_eta, samplers.motion2music.eta);
+    set(a->a2m_eta, samplers.music2motion.eta);
     const PackSummary s =
         pack_model(paths, a->out, weight_dtype_from_string(a->dtype), ctx.log_sink(), samplers);
     nlohmann::json parts = nlohmann::json::array();

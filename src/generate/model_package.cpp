@@ -82,13 +82,14 @@ void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
                   const std::string& new_vae_fingerprint, const ExpertSamplerDefaults* sampler = nullptr) {
   auto cfg = read_json_file(src / "config.json");
   if (!cfg.is_object()) throw FormatError((src / "config.json").string() + ": not a JSON object");
-  if (sampler && (sampler->guidance || sampler->clock_guidance)) {
+  if (sampler && (sampler->guidance || sampler->clock_guidance || sampler->eta)) {
     DiffusionExpertSpec spec = cfg.at("model").get<DiffusionExpertSpec>();
     if (sampler->clock_guidance && !spec.uses_clock()) {
       throw ConfigError((src / "config.json").string() + ": clock guidance for an expert without a beat clock");
     }
     if (sampler->guidance) spec.sampler.guidance = *sampler->guidance;
     if (sampler->clock_guidance) spec.sampler.clock_guidance = *sampler->clock_guidance;
+    if (sampler->eta) spec.sampler.eta = *sampler->eta;
     spec.sampler.validate();
     cfg["model"]["sampler"] = spec.sampler;
   }

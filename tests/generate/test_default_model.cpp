@@ -133,13 +133,17 @@ TEST(DefaultModel, MissingModelIsAClearErrorAndWritesNothing) {
 
 TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
   // The shipped experts are the clock experts of issue 12 (docs/training_runs.md, sessions 6-7),
-  // sampled with guidance 8 by default.
+  // sampled with guidance 8, clock guidance 10 and DDIM eta 1 by default.
   Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
   ASSERT_TRUE(p.music2motion().spec().uses_clock());
   ASSERT_TRUE(p.motion2music().spec().uses_clock());
   EXPECT_FALSE(p.music2motion().spec().clock_tempi_bpm.empty());
   EXPECT_EQ(p.default_sampler().guidance, 8.0);
   EXPECT_EQ(p.motion2music().spec().sampler.guidance, 8.0) << "both experts share the default";
+  for (const auto* e : {&p.music2motion(), &p.motion2music()}) {
+    EXPECT_EQ(e->spec().sampler.clock_guidance.value_or(-1.0), 10.0);
+    EXPECT_EQ(e->spec().sampler.eta, 1.0);
+  }
   GenerateOptions o;
   o.sampler = p.default_sampler();
   o.sampler.steps = 4;
@@ -192,12 +196,14 @@ TEST(PackModel, SetsTheExpertsGenerationDefaults) {
   PackSamplerDefaults samplers;
   samplers.music2motion.guidance = 2.5;
   samplers.music2motion.clock_guidance = 8.0;
+  samplers.music2motion.eta = 0.75;
   pack_model(PipelinePaths::from_model_dir(clock_model), out, WeightDtype::kFloat16, {}, samplers);
   Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(out));
   EXPECT_EQ(p.music2motion().spec().sampler.guidance, 2.5);
   EXPECT_EQ(p.music2motion().spec().sampler.clock_guidance.value_or(-1.0), 8.0);
-  EXPECT_FALSE(p.motion2music().spec().sampler.clock_guidance) << "the other expert was changed";
-  EXPECT_FALSE(read_json_file(out / "motion2music" / "config.json")["model"]["sampler"].contains("clock_guidance"));
+  EXPECT_EQ(p.music2motion().spec().sampler.eta, 0.75);
+  EXPECT_EQ(nlohmann::json(p.motion2music().spec().sampler), nlohmann::json(Pipeline::load(PipelinePaths::from_model_dir(clock_model)).motion2music().spec().sampler))
+      << "the other expert was changed";
 
   // The CLI sets the same; out-of-range values are usage errors, and nothing is written.
   const fs::path cli = tmp.path() / "cli";

@@ -45,6 +45,7 @@ struct PackSummary {
 struct ExpertSamplerDefaults {
   std::optional<double> guidance;        // SamplerConfig::guidance
   std::optional<double> clock_guidance;  // SamplerConfig::clock_guidance (clock experts only)
+  std::optional<double> eta;             // SamplerConfig::eta (DDIM stochasticity)
 };
 struct PackSamplerDefaults {
   ExpertSamplerDefaults motion2music, music2motion;
