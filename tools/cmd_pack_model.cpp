@@ -12,8 +12,10 @@ namespace momu::cli {
 void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   struct Args {
     std::string model, vae, m2a, a2m, out, dtype = "float16";
-    double m2a_guidance = -1.0, a2m_guidance = -1.0, m2a_clock = -1.0, a2m_clock = -1.0;
-    double m2a_eta = -1.0, a2m_eta = -1.0;
+    // Generation defaults to set per expert (-1: not given, keep the trained one).
+    struct ExpertDefaults {
+      double guidance = -1.0, clock_guidance = -1.0, eta = -1.0;
+    } m2a_defaults, a2m_defaults;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -25,30 +27,27 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out", a->out, "the model folder to write (replaced atomically)")->required();
   cmd->add_option("--dtype", a->dtype, "weight storage: float16 (default, half the size) or float32")
       ->check(CLI::IsMember({"float16", "float32"}));
-  cmd->add_option("--motion2music-guidance", a->m2a_guidance,
-                  "set the motion2music expert's default guidance scale")
-      ->check(finite_range(0.0, 100.0));
-  cmd->add_option("--motion2music-clock-guidance", a->m2a_clock,
-                  "set the motion2music expert's default clock guidance (clock experts)")
-      ->check(finite_range(0.0, 100.0));
-  cmd->add_option("--music2motion-guidance", a->a2m_guidance,
-                  "set the music2motion expert's default guidance scale")
-      ->check(finite_range(0.0, 100.0));
-  cmd->add_option("--music2motion-clock-guidance", a->a2m_clock,
-                  "set the music2motion expert's default clock guidance (clock experts)")
-      ->check(finite_range(0.0, 100.0));
-  cmd->add_option("--motion2music-eta", a->m2a_eta, "set the motion2music expert's default DDIM eta")
-      ->check(finite_range(0.0, 1.0));
-  cmd->add_option("--music2motion-eta", a->a2m_eta, "set the music2motion expert's default DDIM eta")
-      ->check(finite_range(0.0, 1.0));
+  for (auto [name, d] : {std::pair<std::string, Args::ExpertDefaults*>{"motion2music", &a->m2a_defaults},
+                         std::pair<std::string, Args::ExpertDefaults*>{"music2motion", &a->a2m_defaults}}) {
+    cmd->add_option("--" + name + "-guidance", d->guidance,
+                    "set the " + name + " expert's default guidance scale")
+        ->check(finite_range(0.0, 100.0));
+    cmd->add_option("--" + name + "-clock-guidance", d->clock_guidance,
+                    "set the " + name + " expert's default clock guidance (clock experts)")
+        ->check(finite_range(0.0, 100.0));
+    cmd->add_option("--" + name + "-eta", d->eta, "set the " + name + " expert's default DDIM eta")
+        ->check(finite_range(0.0, 1.0));
+  }
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part; float16 weights are loaded back\n"
       "into float32 modules. The experts are re-stamped with the packed VAE's fingerprint; experts\n"
       "trained on another VAE are refused.\n\n"
-      "Example (how models/default was made, docs/training_runs.md):\n"
+      "Example (how models/default was made, models/MODEL_CARD.md):\n"
       "  momu pack-model --vae runs/vae_base_motion_nocontrast/last \\\n"
-      "      --motion2music-expert runs/diff_motion2music/last \\\n"
-      "      --music2motion-expert runs/diff_music2motion/last --out models/default");
+      "      --motion2music-expert runs/ft_motion2music/last \\\n"
+      "      --music2motion-expert runs/clock_music2motion/last --motion2music-guidance 8 \\\n"
+      "      --music2motion-guidance 8 --motion2music-clock-guidance 10 \\\n"
+      "      --music2motion-clock-guidance 10 --motion2music-eta 1 --music2motion-eta 1 --out models/default");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
     PipelinePaths paths;
@@ -61,16 +60,14 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
           "pack-model: give --model <folder>, or --vae, --motion2music-expert and "
           "--music2motion-expert");
     }
-    PackSamplerDefaults samplers;
-    auto set = [](double v, std::optional<double>& field) {
-      if (v != -1.0) field = v;  // -1: not given
+    auto defaults = [](const Args::ExpertDefaults& d) {
+      ExpertSamplerDefaults e;
+      if (d.guidance != -1.0) e.guidance = d.guidance;
+      if (d.clock_guidance != -1.0) e.clock_guidance = d.clock_guidance;
+      if (d.eta != -1.0) e.eta = d.eta;
+      return e;
     };
-    set(a->m2a_guidance, samplers.motion2music.guidance);
-    set(a->m2a_clock, samplers.motion2music.clock_guidance);
-    set(a->a2m_guidance, samplers.music2motion.guidance);
-    set(a->a2m_clock, samplers.music2motion.clock_guidance);
-    set(a->m2a_eta, samplers.motion2music.eta);
-    set(a->a2m_eta, samplers.music2motion.eta);
+    const PackSamplerDefaults samplers{defaults(a->m2a_defaults), defaults(a->a2m_defaults)};
     const PackSummary s =
         pack_model(paths, a->out, weight_dtype_from_string(a->dtype), ctx.log_sink(), samplers);
     nlohmann::json parts = nlohmann::json::array();

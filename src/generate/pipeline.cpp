@@ -227,7 +227,8 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
   // Clock experts: the clock alone is the base of the guidance (SamplerConfig::clock_guidance).
-  const at::Tensor base = s.uses_clock() ? with_content(cond, at::Tensor()) : at::Tensor();
+  const at::Tensor base = s.uses_clock() && options.sampler.clock_guidance ? with_content(cond, at::Tensor())
+                                                                          : at::Tensor();
   auto za = sample_conditional_with_base(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
                                          cond, base, options.sampler, progress) /
             s.music_scale;
@@ -287,7 +288,8 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
   // Clock experts: the clock alone is the base of the guidance (SamplerConfig::clock_guidance).
-  const at::Tensor base = s.uses_clock() ? with_content(cond, at::Tensor()) : at::Tensor();
+  const at::Tensor base = s.uses_clock() && options.sampler.clock_guidance ? with_content(cond, at::Tensor())
+                                                                          : at::Tensor();
   auto zm = sample_conditional_with_base(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
                                          cond, base, options.sampler, progress) /
             s.motion_scale;

@@ -202,7 +202,8 @@ TEST(PackModel, SetsTheExpertsGenerationDefaults) {
   EXPECT_EQ(p.music2motion().spec().sampler.guidance, 2.5);
   EXPECT_EQ(p.music2motion().spec().sampler.clock_guidance.value_or(-1.0), 8.0);
   EXPECT_EQ(p.music2motion().spec().sampler.eta, 0.75);
-  EXPECT_EQ(nlohmann::json(p.motion2music().spec().sampler), nlohmann::json(Pipeline::load(PipelinePaths::from_model_dir(clock_model)).motion2music().spec().sampler))
+  Pipeline source = Pipeline::load(PipelinePaths::from_model_dir(clock_model));
+  EXPECT_EQ(nlohmann::json(p.motion2music().spec().sampler), nlohmann::json(source.motion2music().spec().sampler))
       << "the other expert was changed";
 
   // The CLI sets the same; out-of-range values are usage errors, and nothing is written.
