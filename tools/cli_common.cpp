@@ -3,18 +3,23 @@
 #include "momu/core/error.h"
 #include "momu/model/sampler.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <vector>
+#include <cstring>
 #include <iostream>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "momu/core/runtime.h"
 #include "momu_paths.h"
+#include "output_guard.h"
 
 namespace momu::cli {
 
@@ -194,8 +199,88 @@ ProgressCallback CliContext::progress_bar(const std::string& label) const {
 }
 
 void CliContext::apply_runtime() const {
-  configure_threads(threads);
+  int n = threads;
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (cores > 0 && n > cores) {
+    log_to(log_sink(), LogLevel::kWarning,
+           "--threads " + std::to_string(n) + " is more than the " + std::to_string(cores) +
+               " cores of this machine; using " + std::to_string(cores));
+    n = cores;
+  }
+  configure_threads(n);
   validate_device(device);
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Why `folder` (an existing path) cannot take new files, or "" when it can.
+std::string unwritable_reason(const fs::path& folder) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return "'" + folder.string() + "' is not a folder";
+  if (::faccessat(AT_FDCWD, folder.c_str(), W_OK | X_OK, AT_EACCESS) != 0) {
+    return "cannot write into the folder '" + folder.string() + "': " + std::strerror(errno);
+  }
+  return "";
+}
+
+fs::path folder_of(const fs::path& p) { return p.has_parent_path() ? p.parent_path() : "."; }
+
+// `dir` without a trailing separator ("out/" -> "out").
+fs::path strip_separator(const fs::path& dir) {
+  fs::path d = dir.lexically_normal();
+  if (d.filename().empty() && d.has_parent_path()) d = d.parent_path();
+  return d;
+}
+
+// The nearest existing folder at or above `dir`, checked writable (IoError naming `what`).
+void check_creatable(const std::string& what, const fs::path& shown, const fs::path& dir) {
+  std::error_code ec;
+  fs::path existing = dir;
+  while (!fs::exists(existing, ec)) {
+    if (!existing.has_parent_path() || existing.parent_path() == existing) {
+      existing = ".";
+      break;
+    }
+    existing = existing.parent_path();
+  }
+  const std::string why = unwritable_reason(existing);
+  if (!why.empty()) throw IoError(what + " " + shown.string() + ": " + why);
+}
+
+}  // namespace
+
+void CliContext::check_output_file(const std::string& what, const fs::path& file) const {
+  if (file.empty()) return;
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) {
+    throw IoError(what + " " + file.string() + ": is a folder; give the name of a file to write");
+  }
+  const fs::path folder = folder_of(file);
+  if (!fs::exists(folder, ec)) {
+    throw IoError(what + " " + file.string() + ": the folder '" + folder.string() +
+                  "' does not exist (create it first)");
+  }
+  const std::string why = unwritable_reason(folder);
+  if (!why.empty()) throw IoError(what + " " + file.string() + ": " + why);
+  if (outputs) outputs->add(folder);
+}
+
+void CliContext::check_output_dir(const std::string& what, const fs::path& dir_in,
+                                  bool with_sibling_temporary) const {
+  if (dir_in.empty()) return;
+  const fs::path dir = strip_separator(dir_in);
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw IoError(what + " " + dir_in.string() + ": is a file, not a folder");
+  }
+  check_creatable(what, dir_in, dir);
+  if (with_sibling_temporary) check_creatable(what, dir_in, folder_of(dir));
+  if (outputs) {
+    outputs->add(dir);
+    if (with_sibling_temporary) outputs->add(folder_of(dir));
+  }
 }
 
 void print_json(const nlohmann::json& j) { std::cout << j.dump() << std::endl; }

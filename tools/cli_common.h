@@ -14,16 +14,32 @@ struct SamplerConfig;
 
 namespace momu::cli {
 
+class OutputFolders;  // output_guard.h
+
 // Options every verb shares, filled by the top-level parser before a verb's callback runs.
 struct CliContext {
   int threads = 0;            // 0: all cores
   std::string device = "cpu";
   bool quiet = false;         // no progress bars, warnings only
   bool verbose = false;       // debug messages
+  OutputFolders* outputs = nullptr;  // folders written into (cleaned after a signal); main's
 
   LogSink log_sink() const;                              // prints to stderr
   ProgressCallback progress_bar(const std::string& label) const;  // draws on stderr
-  void apply_runtime() const;                            // threads + device validation
+  // Threads (more than the machine's cores: capped to them, with a warning) + device validation.
+  void apply_runtime() const;
+
+  // Every output location of a verb is checked with these before any work (README, "Exit
+  // codes"): IoError (exit 3) naming `what` (the verb and option, "generate --out") and the path
+  // when it cannot be written; nothing is created. The folder is registered in `outputs`, so a
+  // signal leaves no temporary there. An empty path is not checked.
+  // A file: its folder exists, is a folder and is writable; the path is not a folder.
+  void check_output_file(const std::string& what, const std::filesystem::path& file) const;
+  // A folder, created by the verb when missing: it is a writable folder, or its nearest existing
+  // ancestor is. with_sibling_temporary: the verb also writes a temporary folder beside it
+  // (a file set), so the folder that holds it must be writable too.
+  void check_output_dir(const std::string& what, const std::filesystem::path& dir,
+                        bool with_sibling_temporary = false) const;
 };
 
 // Limits of the numeric options (README, "Exit codes"). Every numeric option is checked when the
@@ -34,7 +50,7 @@ constexpr double kMaxVideoFps = 240.0;  // render --video-fps
 constexpr double kMinSeconds = 1.0;     // lengths of generated outputs (--seconds, ...)
 constexpr double kMaxSeconds = 3600.0;
 constexpr double kMaxInputSeconds = 86400.0;  // times into an input (--music-start, --max-seconds)
-constexpr int kMaxThreads = 1024;             // --threads, prepare --workers
+constexpr int kMaxThreads = 1024;  // --threads, prepare --workers (above the cores: capped)
 constexpr int kMaxIterations = 10000;         // Griffin-Lim iterations
 constexpr int kMaxSamplerSteps = 10000;       // --steps of the sampler (also <= the model's T)
 constexpr int kMaxWindow = 100000;            // --window, --overlap (latent frames)

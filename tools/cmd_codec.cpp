@@ -67,6 +67,7 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
     if (lower_ext(ea->out) != ".safetensors") {
       throw ConfigError("encode: --out must end in .safetensors");
     }
+    ctx.check_output_file("encode --out", ea->out);
     BicorVae vae = BicorVae::load(ea->checkpoint, ctx.device);
     std::map<std::string, at::Tensor> tensors;
     std::map<std::string, std::string> meta;
@@ -128,6 +129,7 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
       "  momu decode --vae runs/vae_motion/last --latents dance.latent.safetensors --out dance.bvh --fps 25");
   dec->callback([&ctx, da] {
     ctx.apply_runtime();
+    ctx.check_output_file("decode --out", da->out);
     const SafetensorsFile lat = load_safetensors(da->latents);
     auto it = lat.tensors.find("latent");
     auto mod = lat.metadata.find("modality");

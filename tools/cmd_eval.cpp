@@ -287,19 +287,56 @@ void run_alignment(const EvalOptions& o, const CliContext& ctx) {
   }
 }
 
-at::Tensor kinetic_set(const fs::path& p, double fps, const std::string& what) {
+// Kinetic features of every motion of a folder, which must all have one skeleton (joint count and
+// dimension; the features of different skeletons cannot be compared): ShapeError naming two files
+// that differ.
+struct KineticSet {
+  at::Tensor features;  // [N, dim]
+  fs::path first;       // the file the skeleton was taken from
+  std::string skeleton;
+  int64_t joints = 0, dim = 0;
+};
+
+std::string skeleton_text(const std::string& name, int64_t joints, int64_t dim) {
+  return "skeleton " + name + " (" + std::to_string(joints) + " joints, " + std::to_string(dim) +
+         "D)";
+}
+
+KineticSet kinetic_set(const fs::path& p, double fps, const std::string& what) {
+  KineticSet set;
   std::vector<at::Tensor> rows;
   for (const auto& [stem, path] : files_by_stem(p, motion_filter, what)) {
     const Motion m = load_motion_at(path, fps);
+    const Skeleton& sk = m.skeleton;
+    if (rows.empty()) {
+      set.first = path;
+      set.skeleton = sk.name;
+      set.joints = sk.num_joints();
+      set.dim = sk.dim;
+    } else if (sk.num_joints() != set.joints || sk.dim != set.dim) {
+      throw ShapeError("eval fid " + what + ": the motions must share one skeleton, but " +
+                       set.first.string() + " has " +
+                       skeleton_text(set.skeleton, set.joints, set.dim) + " and " + path.string() +
+                       " has " + skeleton_text(sk.name, sk.num_joints(), sk.dim));
+    }
     rows.push_back(kinetic_features(m.joints, m.fps, m.skeleton));
   }
-  return torch::stack(rows);
+  set.features = torch::stack(rows);
+  return set;
 }
 
 void run_fid(const EvalOptions& o, const CliContext& ctx) {
   ctx.apply_runtime();
-  const at::Tensor g = kinetic_set(o.generated, o.fps, "--generated");
-  const at::Tensor r = kinetic_set(o.reference, o.fps, "--reference");
+  const KineticSet gs = kinetic_set(o.generated, o.fps, "--generated");
+  const KineticSet rs = kinetic_set(o.reference, o.fps, "--reference");
+  if (gs.joints != rs.joints || gs.dim != rs.dim || gs.features.size(1) != rs.features.size(1)) {
+    throw ShapeError("eval fid: the generated and reference motions must share one skeleton, but " +
+                     gs.first.string() + " has " + skeleton_text(gs.skeleton, gs.joints, gs.dim) +
+                     " and " + rs.first.string() + " has " +
+                     skeleton_text(rs.skeleton, rs.joints, rs.dim));
+  }
+  const at::Tensor& g = gs.features;
+  const at::Tensor& r = rs.features;
   FrechetConfig fc;
   const FidDivResult f = fid_and_diversity(g, r, fc);
   if (o.json) {

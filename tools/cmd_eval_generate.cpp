@@ -68,6 +68,8 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
       o.tasks.push_back(t);
     }
     if (o.tasks.empty()) throw ConfigError("eval-generate: --tasks is empty");
+    ctx.check_output_dir("eval-generate --audio-dir", a->audio_dir);
+    ctx.check_output_file("eval-generate --out", a->out);
     o.audio_dir = a->audio_dir;
     o.generate.bone_postprocess = !a->no_bones;
     const std::filesystem::path model = resolve_model_dir(a->model, "eval-generate");

@@ -36,6 +36,8 @@ void add_eval_vae_command(CLI::App& app, CliContext& ctx) {
   cmd->footer("Example:\n  momu eval-vae --vae runs/vae_motion/last --data prepared/dwm --audio-dir out/vae --out out/vae/report.json");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
+    ctx.check_output_dir("eval-vae --audio-dir", args->audio_dir);
+    ctx.check_output_file("eval-vae --out", args->out);
     BicorVae vae = BicorVae::load(args->checkpoint, ctx.device);
     PreparedDataset data = PreparedDataset::open(args->data);
     VaeEvalOptions o = args->o;

@@ -35,6 +35,7 @@ void add_export_command(CLI::App& app, CliContext& ctx) {
       "  momu export ../shared/data/dance-with-melody/DANCE_C_2 c2.json");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
+    ctx.check_output_file("export OUTPUT", args->output);
     MotionLoadOptions load;
     load.fps = args->fps;
     load.skeleton = args->skeleton;

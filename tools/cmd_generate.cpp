@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "momu/core/error.h"
 #include "momu/generate/pipeline.h"
+#include "momu/io/atomic_folder.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/render/stick_figure.h"
@@ -115,6 +116,22 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
                           "run scripts/setup.sh (Debian package ffmpeg) or pass --no-preview");
       }
     }
+    // Every output location is writable before any work (a missing --out folder was found only
+    // after the whole sampling).
+    const fs::path set_preview = fs::path(a->out_dir) / "preview.mp4";
+    bool preview_in_set = false;  // joint: the preview is part of the out-dir's file set
+    if (a->task == "joint") {
+      ctx.check_output_dir("generate --out-dir", a->out_dir, /*with_sibling_temporary=*/true);
+      preview_in_set = !a->preview.empty() &&
+                       fs::path(a->preview).lexically_normal() == set_preview.lexically_normal();
+    } else {
+      ctx.check_output_file("generate --out", a->out);
+    }
+    const bool preview_in_out_dir =
+        a->task == "joint" && !a->preview.empty() &&
+        fs::path(a->preview).lexically_normal().parent_path() ==
+            set_preview.lexically_normal().parent_path();  // made with the set's folder
+    if (!preview_in_out_dir) ctx.check_output_file("generate --preview", a->preview);
     PipelinePaths paths;
     if (!a->model.empty() || a->vae.empty()) {  // --vae alone: only the parts given
       paths = PipelinePaths::from_model_dir(resolve_model_dir(a->model, "generate"));
@@ -182,11 +199,19 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     } else {
       auto [music, motion] = pipe.joint(a->seconds, o, &timings, bar);
       const fs::path dir = a->out_dir;
-      fs::create_directories(dir);
-      write_wav(dir / "music.wav", music.audio);
-      save_motion(dir / "motion.json", motion.motion);
-      save_motion(dir / "motion.bvh", motion.motion);
-      if (!a->preview.empty()) {
+      // One set: written into a temporary folder, then put in place together, never mixed with
+      // an earlier run's files (a stale preview.mp4 after --no-preview goes too).
+      write_file_set(dir, {"music.wav", "motion.json", "motion.bvh", "preview.mp4"},
+                     [&](const fs::path& tmp) {
+                       write_wav(tmp / "music.wav", music.audio);
+                       save_motion(tmp / "motion.json", motion.motion);
+                       save_motion(tmp / "motion.bvh", motion.motion);
+                       if (preview_in_set) {
+                         render_video(motion.motion, tmp / "preview.mp4", render,
+                                      tmp / "music.wav", ctx.progress_bar("preview"));
+                       }
+                     });
+      if (!a->preview.empty() && !preview_in_set) {
         render_video(motion.motion, a->preview, render, dir / "music.wav", ctx.progress_bar("preview"));
       }
       report["out_dir"] = dir.string();

@@ -60,6 +60,7 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
           "pack-model: give --model <folder>, or --vae, --motion2music-expert and "
           "--music2motion-expert");
     }
+    ctx.check_output_dir("pack-model --out", a->out, /*with_sibling_temporary=*/true);
     auto defaults = [](const Args::ExpertDefaults& d) {
       ExpertSamplerDefaults e;
       if (d.guidance != -1.0) e.guidance = d.guidance;

@@ -73,6 +73,7 @@ void add_plot_command(CLI::App& app, CliContext& ctx) {
       throw ConfigError("plot: " + std::to_string(a->labels.size()) + " --label for " +
                         std::to_string(a->metrics.size()) + " --metrics; give one per run or none");
     }
+    ctx.check_output_file("plot --out", a->out);
     std::vector<SplitKey> keys;
     for (const auto& k : a->keys) keys.push_back(parse_key(k));
     if (keys.empty()) keys.push_back({"train", "loss"});

@@ -36,6 +36,8 @@ fs::path default_dwm_split() {
 
 void run(const PrepareOptions& o, const CliContext& ctx) {
   ctx.apply_runtime();
+  ctx.check_output_dir("prepare --out", o.out);
+  ctx.check_output_dir("prepare --out", fs::path(o.out) / "clips");  // where the clips go
   const LogSink log = ctx.log_sink();
   std::vector<PairSource> sources;
   nlohmann::json dataset = {{"layout", o.dataset}, {"root", fs::absolute(o.root).string()}};

@@ -91,6 +91,7 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
       "  momu render --motion pose2d.npy --skeleton coco17 --out keypoints.mp4 --video-fps 25");
   cmd->callback([&ctx, args, music_start] {
     ctx.apply_runtime();
+    ctx.check_output_file("render --out", args->out);
     MotionLoadOptions load;
     load.fps = args->fps;
     load.skeleton = args->skeleton;

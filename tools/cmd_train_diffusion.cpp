@@ -47,6 +47,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
       "--out runs/a2m --resume --steps 6000");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
+    ctx.check_output_dir("train-diffusion --out", args->out);
     DiffusionTrainOptions o;
     o.direction = args->direction;
     o.vae_dir = args->vae;

@@ -47,6 +47,7 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
       "  momu train-vae --stage motion --data prepared/dwm --out runs/vae_motion --resume");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
+    ctx.check_output_dir("train-vae --out", args->out);
     VaeTrainOptions o;
     o.stage = args->stage;
     o.data_dir = args->data;

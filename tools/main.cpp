@@ -6,10 +6,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli_common.h"
 #include "momu/core/error.h"
+#include "output_guard.h"
 
 int main(int argc, char** argv) {
   using namespace momu;
@@ -21,11 +23,16 @@ int main(int argc, char** argv) {
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
   }
+  // SIGXFSZ, SIGINT, SIGTERM, SIGHUP: no temporary file is left behind (output_guard.h). The
+  // folders live until the process ends (the cleanup thread may read them at any time).
+  auto* outputs = new cli::OutputFolders;
+  cli::install_signal_cleanup(*outputs);
   CLI::App app{"momu: dance motion <-> music with MoMu-Diffusion (C++ / LibTorch)", "momu"};
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the verb: momu prepare -q ...
   app.set_version_flag("--version", std::string("momu ") + MOMU_VERSION);
   cli::CliContext ctx;
+  ctx.outputs = outputs;
   app.add_option("--threads", ctx.threads, "intra-op threads (default: all cores)")
       ->check(CLI::Range(0, cli::kMaxThreads));
   app.add_option("--device", ctx.device, "compute device: cpu or cuda[:N]");
@@ -52,29 +59,34 @@ int main(int argc, char** argv) {
   cli::add_pack_model_command(app, ctx);
   cli::add_plot_command(app, ctx);
 
+  // An error caused by SIGINT/SIGTERM (a killed ffmpeg, say) is not reported: the cleanup
+  // thread ends the process with that signal.
+  auto fail = [](int code, const std::string& message) {
+    cli::wait_for_signal_cleanup();
+    std::cerr << "momu: error" << message << "\n";
+    return code;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   } catch (const IoError& e) {
-    std::cerr << "momu: error: " << e.what() << "\n";
-    return kExitIo;
+    return fail(kExitIo, std::string(": ") + e.what());
   } catch (const FormatError& e) {
-    std::cerr << "momu: error: " << e.what() << "\n";
-    return kExitFormat;
+    return fail(kExitFormat, std::string(": ") + e.what());
   } catch (const ConfigError& e) {
-    std::cerr << "momu: error: " << e.what() << "\n";
-    return kExitConfig;
+    return fail(kExitConfig, std::string(": ") + e.what());
   } catch (const ShapeError& e) {
-    std::cerr << "momu: error: " << e.what() << "\n";
-    return kExitShape;
+    return fail(kExitShape, std::string(": ") + e.what());
   } catch (const c10::Error& e) {
-    std::cerr << "momu: error (LibTorch): " << e.what_without_backtrace() << "\n";
-    return kExitError;
+    return fail(kExitError, std::string(" (LibTorch): ") + e.what_without_backtrace());
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A file-system call the library did not wrap (a folder it could not create, say): I/O.
+    return fail(kExitIo, std::string(": ") + e.what());
   } catch (const std::exception& e) {
-    std::cerr << "momu: error: " << e.what() << "\n";
-    return kExitError;
+    return fail(kExitError, std::string(": ") + e.what());
   }
+  cli::wait_for_signal_cleanup();
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -73,6 +74,7 @@ void save_safetensors(const fs::path& path, const std::map<std::string, at::Tens
   write_file_atomically(path, [&](const fs::path& tmp) {
     std::ofstream out(tmp, std::ios::binary);
     if (!out) throw IoError(tmp.string() + ": cannot open for writing");
+    errno = 0;  // what a failed write says (EFBIG past ulimit -f, ENOSPC)
     uint64_t n = head.size();
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>((n >> (8 * i)) & 0xff);
@@ -83,7 +85,11 @@ void save_safetensors(const fs::path& path, const std::map<std::string, at::Tens
                 static_cast<std::streamsize>(t.numel() * t.element_size()));
     }
     out.flush();
-    if (!out) throw IoError(path.string() + ": write failed (disk full?)");
+    if (!out) {
+      const int err = errno;
+      throw IoError(path.string() + ": write failed: " +
+                    (err != 0 ? std::string(std::strerror(err)) : std::string("disk full?")));
+    }
   });
 }
 

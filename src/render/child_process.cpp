@@ -65,19 +65,32 @@ int anonymous_temp_file() {
 
 }  // namespace
 
-ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, bool capture_stdout) {
   if (argv.empty() || argv[0].empty()) throw IoError("cannot start a child process: no program");
   program_ = argv[0];
   stderr_fd_ = anonymous_temp_file();
+  if (capture_stdout) {
+    try {
+      stdout_fd_ = anonymous_temp_file();
+    } catch (...) {
+      ::close(stderr_fd_);
+      throw;
+    }
+  }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     ::close(stderr_fd_);
+    if (stdout_fd_ >= 0) ::close(stdout_fd_);
     throw IoError("cannot start '" + program_ + "': pipe: " + errno_text(errno));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  if (stdout_fd_ >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdout_fd_, STDOUT_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, stderr_fd_, STDERR_FILENO);
   // The child starts with the default SIGPIPE action and an empty signal mask, whatever ours are.
   posix_spawnattr_t attr;
@@ -100,6 +113,7 @@ ChildProcess::ChildProcess(const std::vector<std::string>& argv) {
   if (err != 0) {
     ::close(fds[1]);
     ::close(stderr_fd_);
+    if (stdout_fd_ >= 0) ::close(stdout_fd_);
     pid_ = -1;
     throw IoError("cannot start '" + program_ + "': " + errno_text(err));
   }
@@ -118,6 +132,7 @@ ChildProcess::~ChildProcess() {
     }
   }
   if (stderr_fd_ >= 0) ::close(stderr_fd_);
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 
 bool ChildProcess::write(const void* data, size_t size) {
@@ -173,6 +188,22 @@ std::string ChildProcess::stderr_tail(size_t max_chars) const {
   }
   out.resize(got);
   while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string ChildProcess::stdout_text(size_t max_chars) const {
+  struct stat st;
+  if (stdout_fd_ < 0 || ::fstat(stdout_fd_, &st) != 0) return "";
+  const size_t n = std::min(static_cast<size_t>(st.st_size), max_chars);
+  std::string out(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(stdout_fd_, out.data() + got, n - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<size_t>(r);
+  }
+  out.resize(got);
   return out;
 }
 

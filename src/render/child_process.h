@@ -12,10 +12,10 @@ namespace momu {
 class ChildProcess {
  public:
   // Starts argv[0] (a name looked up on PATH, or a path) with argv, no shell involved. Its stdin
-  // is a pipe fed by write(), stdout goes to /dev/null, stderr to an anonymous temporary file
-  // (stderr_tail()). Throws IoError naming the program and the system's reason (e.g. "No such
-  // file or directory" when it is not installed).
-  explicit ChildProcess(const std::vector<std::string>& argv);
+  // is a pipe fed by write(), stdout goes to /dev/null (capture_stdout: to an anonymous temporary
+  // file, stdout_text()), stderr to another (stderr_tail()). Throws IoError naming the program
+  // and the system's reason (e.g. "No such file or directory" when it is not installed).
+  explicit ChildProcess(const std::vector<std::string>& argv, bool capture_stdout = false);
   // A child still running is killed (SIGKILL) and reaped.
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
@@ -32,11 +32,14 @@ class ChildProcess {
 
   // The last `max_chars` characters the child wrote to stderr.
   std::string stderr_tail(size_t max_chars = 2000) const;
+  // What the child wrote to stdout (capture_stdout), at most `max_chars` characters from the start.
+  std::string stdout_text(size_t max_chars = 1 << 16) const;
 
  private:
   pid_t pid_ = -1;
   int stdin_fd_ = -1;
   int stderr_fd_ = -1;
+  int stdout_fd_ = -1;
   int exit_code_ = -1;
   bool waited_ = false;
   std::string program_;

@@ -1,5 +1,5 @@
 // render_video: frames from StickFigureRenderer piped as raw pixels into an ffmpeg child process
-// that encodes H.264 and muxes the music; the file is written atomically.
+// that encodes H.264 and muxes the music; the file is probed (ffprobe) and written atomically.
 #include <unistd.h>
 
 #include <algorithm>
@@ -77,10 +77,8 @@ std::vector<std::string> ffmpeg_arguments(const RenderConfig& c, double fps, int
   return a;
 }
 
-}  // namespace
-
-bool ffmpeg_available(const RenderConfig& config) {
-  const std::string& program = config.ffmpeg;
+// A program (a name looked up on PATH, or a path) that can be run.
+bool executable_available(const std::string& program) {
   if (program.empty()) return false;
   if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0;
   const char* path = std::getenv("PATH");
@@ -98,6 +96,72 @@ bool ffmpeg_available(const RenderConfig& config) {
   }
   return false;
 }
+
+// ffprobe beside the ffmpeg in use (a path), else the one on PATH; "" when there is none.
+std::string ffprobe_program(const RenderConfig& c) {
+  if (c.ffmpeg.find('/') != std::string::npos) {
+    const std::string sibling = (fs::path(c.ffmpeg).parent_path() / "ffprobe").string();
+    if (executable_available(sibling)) return sibling;
+  }
+  return executable_available("ffprobe") ? "ffprobe" : "";
+}
+
+// ffmpeg can exit 0 after failing to finish the file (a full disk, a file-size limit: "Error
+// writing trailer"), leaving an unplayable video. So before the video counts as written: ffmpeg
+// said nothing of the kind, and ffprobe (when installed) reads a video stream of exactly
+// `frames` frames, and an audio stream when music was muxed in. IoError naming `out` otherwise.
+void verify_video(const fs::path& tmp, const fs::path& out, const RenderConfig& c, int64_t frames,
+                  bool with_audio, const std::string& ffmpeg_stderr) {
+  for (const char* fatal : {"Error writing trailer", "Error closing file",
+                            "No space left on device", "File too large"}) {
+    if (ffmpeg_stderr.find(fatal) != std::string::npos) {
+      throw IoError(out.string() + ": ffmpeg could not finish the video:\n" + ffmpeg_stderr);
+    }
+  }
+  const std::string probe = ffprobe_program(c);
+  if (probe.empty()) return;  // the checks of the file itself are all there is
+  ChildProcess p({probe, "-v", "error", "-count_packets", "-show_entries",
+                  "stream=codec_type,nb_read_packets", "-of", "csv=p=0", ffmpeg_file(tmp)},
+                 /*capture_stdout=*/true);
+  const int code = p.wait();
+  const std::string text = p.stdout_text();
+  int64_t video_frames = -1;
+  bool audio_stream = false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    start = end + 1;
+    const size_t comma = line.find(',');
+    const std::string type = line.substr(0, comma);
+    if (type == "video" && video_frames < 0 && comma != std::string::npos) {
+      video_frames = std::strtoll(line.c_str() + comma + 1, nullptr, 10);
+    } else if (type == "audio") {
+      audio_stream = true;
+    }
+  }
+  const std::string tail = p.stderr_tail();
+  std::string problem;
+  if (code != 0) {
+    problem = "ffprobe cannot read it (exit code " + std::to_string(code) + ")";
+  } else if (video_frames < 0) {
+    problem = "ffprobe finds no video stream in it";
+  } else if (video_frames != frames) {
+    problem = "ffprobe reads " + std::to_string(video_frames) + " video frames in it, not the " +
+              std::to_string(frames) + " rendered";
+  } else if (with_audio && !audio_stream) {
+    problem = "ffprobe finds no audio stream in it";
+  }
+  if (!problem.empty()) {
+    throw IoError(out.string() + ": ffmpeg reported success, but the video is not complete: " +
+                  problem + (tail.empty() ? std::string() : ":\n" + tail));
+  }
+}
+
+}  // namespace
+
+bool ffmpeg_available(const RenderConfig& config) { return executable_available(config.ffmpeg); }
 
 RenderSummary render_video(const Motion& motion, const fs::path& out, const RenderConfig& config,
                            const std::optional<fs::path>& audio, const ProgressCallback& progress) {
@@ -140,6 +204,7 @@ RenderSummary render_video(const Motion& motion, const fs::path& out, const Rend
     if (!fs::is_regular_file(tmp, ec) || fs::file_size(tmp, ec) == 0) {
       throw IoError(out.string() + ": ffmpeg exited without writing the video");
     }
+    verify_video(tmp, out, config, frames, audio.has_value(), ffmpeg->stderr_tail());
   });
 
   RenderSummary summary;

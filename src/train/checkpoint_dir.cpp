@@ -1,27 +1,59 @@
 #include "momu/train/checkpoint_dir.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <string>
 #include <system_error>
+#include <vector>
 
 #include "momu/core/error.h"
+#include "momu/io/atomic_folder.h"
 
 namespace momu {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Temporaries ".<base>.writing-<pid>" of writers that are gone (killed while writing): a process
+// id that no longer runs. A live writer's folder is left alone.
+void remove_stale_temporaries(const fs::path& parent, const std::string& base) {
+  const std::string prefix = "." + base + ".writing-";
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(parent, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    char* stop = nullptr;
+    const long pid = std::strtol(rest.c_str(), &stop, 10);
+    if (stop == rest.c_str() || pid <= 0 || pid == ::getpid()) continue;
+    if (*stop != '\0' && std::string(stop) != ".old") continue;
+    // A ".old" copy is only stale once a checkpoint is in place again.
+    if (*stop != '\0' && !fs::exists(parent / base, ec)) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(it->path());
+  }
+  for (const auto& p : stale) fs::remove_all(p, ec);
+}
+
+}  // namespace
 
 void write_checkpoint_dir(const fs::path& dir,
                           const std::function<void(const fs::path& tmp)>& write_files) {
   const fs::path parent = dir.has_parent_path() ? dir.parent_path() : fs::path(".");
   const std::string base = dir.filename().string();
   const fs::path tmp = parent / ("." + base + ".writing-" + std::to_string(::getpid()));
-  const fs::path old = parent / ("." + base + ".old-" + std::to_string(::getpid()));
   std::error_code ec;
   fs::create_directories(parent, ec);
+  remove_stale_temporaries(parent, base);
   fs::remove_all(tmp, ec);
   if (!fs::create_directories(tmp, ec) || ec) {
-    throw IoError(dir.string() + ": cannot create the temporary checkpoint folder " +
-                  tmp.string() + (ec ? ": " + ec.message() : std::string()));
+    throw IoError(dir.string() + ": cannot create the temporary checkpoint folder " + tmp.string() +
+                  (ec ? ": " + ec.message() : std::string()));
   }
   try {
     write_files(tmp);
@@ -29,22 +61,13 @@ void write_checkpoint_dir(const fs::path& dir,
     fs::remove_all(tmp, ec);
     throw;
   }
-  const bool had_old = fs::exists(dir);
-  if (had_old) {
-    fs::remove_all(old, ec);
-    fs::rename(dir, old, ec);
-    if (ec) {
-      fs::remove_all(tmp, ec);
-      throw IoError(dir.string() + ": cannot move the previous checkpoint aside: " + ec.message());
-    }
+  // One step (RENAME_EXCHANGE): at every moment `dir` holds a whole checkpoint, old or new.
+  try {
+    replace_folder(tmp, dir);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
   }
-  fs::rename(tmp, dir, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    if (had_old) fs::rename(old, dir, ec);
-    throw IoError(dir.string() + ": cannot move the new checkpoint into place: " + why);
-  }
-  if (had_old) fs::remove_all(old, ec);
 }
 
 }  // namespace momu

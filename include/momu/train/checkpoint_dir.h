@@ -1,7 +1,7 @@
 // Checkpoint directories written atomically: the files are written into a temporary sibling
-// folder, which then replaces the target by rename. A reader never sees a half-written checkpoint;
-// a crash leaves either the old or the new one (and possibly a stale temporary folder, which the
-// next write removes).
+// folder, which then replaces the target in one step (renameat2 RENAME_EXCHANGE). A reader never
+// sees a half-written checkpoint and a crash (even SIGKILL) leaves either the old or the new one,
+// never none; a stale temporary folder of a killed writer is removed by the next write.
 #pragma once
 
 #include <filesystem>

@@ -1,0 +1,42 @@
+// What becomes of a momu run's outputs when a signal ends it (part of the CLI, not the library).
+// The library writes every file to a temporary beside it and renames it when complete
+// (momu/io/atomic_file.h, atomic_folder.h); a signal that ends the process in between would leave
+// that temporary behind. main() installs the handlers once; every verb registers the folders it
+// writes into (CliContext::check_output_*), and on SIGINT, SIGTERM or SIGHUP the temporaries of
+// this process in those folders are removed before the signal ends the process as it would have.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+namespace momu::cli {
+
+// The folders this process writes into (thread-safe).
+class OutputFolders {
+ public:
+  void add(const std::filesystem::path& folder);
+  std::vector<std::filesystem::path> list() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::filesystem::path> folders_;
+};
+
+// Installs, once, early in main():
+// - SIGXFSZ ignored: a write past the file-size limit (ulimit -f) then fails with EFBIG and
+//   surfaces as an IoError (exit 3) whose handler removes the temporary, instead of killing the
+//   process with the temporary left behind;
+// - SIGINT, SIGTERM, SIGHUP: the handler only wakes a cleanup thread (async-signal-safe), which
+//   kills this process's child programs (ffmpeg) so none writes on, removes the temporaries of
+//   this process in `folders`, and raises the signal again with its default action, so the exit
+//   status still says which signal ended the run.
+// `folders` must live until the process ends.
+void install_signal_cleanup(OutputFolders& folders);
+
+// True once SIGINT, SIGTERM or SIGHUP arrived. main() then waits (a few seconds at most) for the
+// cleanup to end the process instead of reporting the error that the interruption caused.
+bool interrupted();
+void wait_for_signal_cleanup();
+
+}  // namespace momu::cli
