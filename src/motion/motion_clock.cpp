@@ -58,6 +58,26 @@ void demodulate(const at::Tensor& x, const at::Tensor& f, double fps, const Wind
   im = c * os + s * oc;
 }
 
+// The power of a steady beat at each frequency: the foot and root demodulates rotated by the
+// real-dance phase convention and added (u, as the phase estimate below), summed coherently over
+// the windows of each block of coherence_block_s, the blocks' powers added. A steady beat adds up
+// in phase; a pattern of another period (a waltz's bar harmonics, swaying) neither keeps its
+// phase from window to window nor has the feet and the root in the beat's relation.
+// re, im: [2, F, W] -> [F]
+at::Tensor steady_beat_power(const at::Tensor& re, const at::Tensor& im, const MotionClockConfig& c) {
+  const double af = -2 * kPi * c.foot_phase_beats, ar = -2 * kPi * c.root_phase_beats;
+  const at::Tensor ure = re[0] * std::cos(af) - im[0] * std::sin(af) + re[1] * std::cos(ar) - im[1] * std::sin(ar);
+  const at::Tensor uim = re[0] * std::sin(af) + im[0] * std::cos(af) + re[1] * std::sin(ar) + im[1] * std::cos(ar);
+  const int64_t nw = ure.size(1);
+  const int64_t block = std::max<int64_t>(1, std::llround(c.coherence_block_s / c.hop_s));
+  at::Tensor out = torch::zeros({ure.size(0)}, torch::kFloat64);
+  for (int64_t b = 0; b < nw; b += block) {
+    const int64_t n = std::min(block, nw - b);
+    out += (ure.narrow(1, b, n).sum(1).pow(2) + uim.narrow(1, b, n).sum(1).pow(2)) / static_cast<double>(n);
+  }
+  return out;
+}
+
 }  // namespace
 
 void MotionClockConfig::validate() const {
@@ -68,6 +88,7 @@ void MotionClockConfig::validate() const {
   if (!(window_s >= 1.0) || !std::isfinite(window_s)) fail("window_s must be >= 1");
   if (!(hop_s > 0.0) || hop_s > window_s) fail("hop_s must be in (0, window_s]");
   if (!(hint_fraction > 0.0) || hint_fraction > 0.5) fail("hint_fraction must be in (0, 0.5]");
+  if (!(coherence_block_s >= 0.0) || coherence_block_s > 3600.0) fail("coherence_block_s must be in [0, 3600]");
   if (!std::isfinite(foot_phase_beats) || !std::isfinite(root_phase_beats)) fail("phases must be finite");
 }
 
@@ -78,6 +99,7 @@ void to_json(nlohmann::json& j, const MotionClockConfig& c) {
                      {"window_s", c.window_s},
                      {"hop_s", c.hop_s},
                      {"hint_fraction", c.hint_fraction},
+                     {"coherence_block_s", c.coherence_block_s},
                      {"foot_phase_beats", c.foot_phase_beats},
                      {"root_phase_beats", c.root_phase_beats}};
 }
@@ -90,6 +112,7 @@ void from_json(const nlohmann::json& j, MotionClockConfig& c) {
   f.get("window_s", c.window_s);
   f.get("hop_s", c.hop_s);
   f.get("hint_fraction", c.hint_fraction);
+  f.get("coherence_block_s", c.coherence_block_s);
   f.get("foot_phase_beats", c.foot_phase_beats);
   f.get("root_phase_beats", c.root_phase_beats);
   f.finish();
@@ -128,7 +151,10 @@ BeatClock motion_beat_clock(const at::Tensor& joints, const Skeleton& skeleton, 
   at::Tensor re, im;
   demodulate(x, torch::cat({f, 2 * f, 0.5 * f}), fps, w, re, im);
   const at::Tensor power = (re.pow(2) + im.pow(2)).sum(2).sum(0);  // [3 F]: f, 2 f, f / 2
-  const at::Tensor score = power.narrow(0, 0, ng) +
+  const at::Tensor fundamental = config.coherence_block_s > 0.0
+                                     ? steady_beat_power(re.narrow(1, 0, ng), im.narrow(1, 0, ng), config)
+                                     : power.narrow(0, 0, ng);
+  const at::Tensor score = fundamental +
                            config.harmonic_weight * (power.narrow(0, ng, ng) + power.narrow(0, 2 * ng, ng));
   const auto sc = score.contiguous();
   const double* s = sc.data_ptr<double>();

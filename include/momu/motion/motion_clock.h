@@ -2,8 +2,11 @@
 //   1. novelty: foot speed and root vertical speed, high-passed and z-scored over 1 s
 //      (include/momu/motion/novelty.h);
 //   2. tempo: the frequency f in the folding octave [min_bpm, 2 min_bpm) that maximises the
-//      harmonic power S(f) + harmonic_weight (S(2 f) + S(f / 2)), S = the power of both signals over
-//      Hann windows of window_s (hop hop_s), on a grid of bpm_step, refined parabolically; with a
+//      harmonic power B(f) + harmonic_weight (S(2 f) + S(f / 2)), S = the power of both signals over
+//      Hann windows of window_s (hop hop_s), B = the power of a steady beat: the windows'
+//      demodulates u (step 3) summed in phase over blocks of coherence_block_s, the blocks' powers
+//      added (coherence_block_s 0: B = S, the clock of session 6, which reads waltzes with strong
+//      bar patterns at 2/3 or 4/3 of their tempo more often); on a grid of bpm_step, refined parabolically; with a
 //      tempo hint (for example the music's tempo of a training pair) only f within
 //      +-hint_fraction of the folded hint is searched;
 //   3. phase: in every window, the demodulates z_foot, z_root at f (as BLC does, DESIGN.md
@@ -32,6 +35,7 @@ struct MotionClockConfig {
   double window_s = 8.0;          // demodulation windows (one window over clips below 1.5 x)
   double hop_s = 2.0;
   double hint_fraction = 0.04;    // search +-4% around a tempo hint
+  double coherence_block_s = 32.0;  // steady-beat power over blocks this long (0: window power)
   double foot_phase_beats = 0.287;
   double root_phase_beats = -0.250;
   void validate() const;  // throws ConfigError
