@@ -289,7 +289,10 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
     }
     if (n_frames < 0 || n_frames != std::floor(n_frames)) lex.fail("bad frame count");
     if (n_frames > static_cast<double>(io_limits::kMaxFrames)) {
-      lex.fail("Frames: " + std::to_string(static_cast<int64_t>(n_frames)) +
+      // Cast only when it fits: 1e81 frames is no int64 (undefined behaviour).
+      lex.fail("Frames: " +
+               (n_frames < 9.0e18 ? std::to_string(static_cast<int64_t>(n_frames))
+                                  : short_number(n_frames)) +
                " is more than momu reads (at most " + std::to_string(io_limits::kMaxFrames) + ")");
     }
     lex.expect("Frame");

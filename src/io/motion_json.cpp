@@ -59,8 +59,8 @@ Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
     for (const char* k : known) ok = ok || it.key() == k;
     if (!ok) throw FormatError(what + ": unknown field '" + it.key() + "'");
   }
-  if (!j.contains("version") || !j["version"].is_number_integer() ||
-      j["version"].get<int>() != kVersion) {
+  // Compared as JSON numbers: get<int>() would truncate 4294967297 to 1.
+  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"] != kVersion) {
     throw FormatError(what + ": unsupported momu-motion version (this build reads version " +
                       std::to_string(kVersion) + ")");
   }

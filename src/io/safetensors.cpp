@@ -139,6 +139,21 @@ SafetensorsFile load_safetensors(const fs::path& path) {
       if (!dtype_from_name(it->at("dtype").get<std::string>(), e.type)) {
         throw FormatError(where + ": unsupported dtype " + it->at("dtype").dump());
       }
+      // Whole numbers only: nlohmann converts 1e300 or 2.5 to an integer with a plain cast.
+      const auto all_whole = [](const nlohmann::json& a, bool non_negative) {
+        if (!a.is_array()) return true;  // get<> below names the wrong type
+        for (const auto& v : a) {
+          if (!(non_negative ? v.is_number_unsigned() : v.is_number_integer())) return false;
+        }
+        return true;
+      };
+      if (!all_whole(it->at("shape"), false)) {
+        throw FormatError(where + ": shape must hold whole numbers, got " + it->at("shape").dump());
+      }
+      if (!all_whole(it->at("data_offsets"), true)) {
+        throw FormatError(where + ": data_offsets must hold whole numbers >= 0, got " +
+                          it->at("data_offsets").dump());
+      }
       e.shape = it->at("shape").get<std::vector<int64_t>>();
       const auto offsets = it->at("data_offsets").get<std::vector<uint64_t>>();
       if (offsets.size() != 2) throw FormatError(where + ": data_offsets must have 2 entries");

@@ -15,6 +15,7 @@
 #include "momu/io/safetensors.h"
 #include "momu/model/module_weights.h"
 #include "momu/motion/resample.h"
+#include "model/checkpoint_config.h"
 
 namespace momu {
 
@@ -134,23 +135,28 @@ std::string bicor_vae_fingerprint(const fs::path& checkpoint_dir) {
   return hex;
 }
 
-BicorVae BicorVae::load(const fs::path& dir, const std::string& device) {
-  const fs::path config_path = dir / "config.json";
+BicorVaeSpec read_bicor_vae_config(const fs::path& config_path) {
   const nlohmann::json config = read_json_file(config_path);
-  if (!config.is_object() || config.value("format", "") != kBicorVaeFormat) {
+  if (!config.is_object() || !config.contains("format") || config["format"] != kBicorVaeFormat) {
     throw FormatError(config_path.string() + ": not a BiCoR-VAE checkpoint (format '" +
                       std::string(kBicorVaeFormat) + "' expected)");
   }
-  if (config.value("version", 0) != kBicorVaeVersion) {
-    throw FormatError(config_path.string() + ": unsupported BiCoR-VAE checkpoint version");
+  if (!config.contains("version") || config["version"] != kBicorVaeVersion) {
+    throw FormatError(config_path.string() + ": unsupported BiCoR-VAE checkpoint version (" +
+                      std::to_string(kBicorVaeVersion) + " expected)");
   }
   if (!config.contains("model")) throw FormatError(config_path.string() + ": no 'model' object");
-  BicorVaeSpec spec;
   try {
-    spec = config.at("model").get<BicorVaeSpec>();
+    return config.at("model").get<BicorVaeSpec>();
   } catch (const ConfigError& e) {
     throw FormatError(config_path.string() + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(config_path.string() + ": " + e.what());
   }
+}
+
+BicorVae BicorVae::load(const fs::path& dir, const std::string& device) {
+  const BicorVaeSpec spec = read_bicor_vae_config(dir / "config.json");
   BicorVae vae(spec);
   const fs::path weights_path = dir / "model.safetensors";
   const SafetensorsFile weights = load_safetensors(weights_path);

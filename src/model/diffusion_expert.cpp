@@ -10,6 +10,7 @@
 #include "momu/io/json_file.h"
 #include "momu/io/safetensors.h"
 #include "momu/model/module_weights.h"
+#include "model/checkpoint_config.h"
 
 namespace momu {
 
@@ -90,26 +91,34 @@ DiffusionExpert::DiffusionExpert(const DiffusionExpertSpec& spec)
   denoiser_->eval();
 }
 
-DiffusionExpert DiffusionExpert::load(const fs::path& dir, const std::string& device) {
-  const fs::path cfg_path = dir / "config.json";
-  if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such checkpoint folder");
+DiffusionExpertSpec read_diffusion_expert_config(const fs::path& cfg_path) {
   const nlohmann::json cfg = read_json_file(cfg_path);
-  if (cfg.value("format", "") != kDiffusionFormat) {
+  const auto string_field = [&](const char* key) {
+    return cfg.is_object() && cfg.contains(key) && cfg[key].is_string() ? cfg[key].get<std::string>()
+                                                                        : std::string();
+  };
+  if (string_field("format") != kDiffusionFormat) {
     throw FormatError(cfg_path.string() + ": not a diffusion expert checkpoint (format '" +
-                      cfg.value("format", "") + "')");
+                      string_field("format") + "', expected '" + kDiffusionFormat + "')");
   }
-  if (cfg.value("version", 0) != kDiffusionVersion) {
+  if (!cfg.contains("version") || cfg["version"] != kDiffusionVersion) {
     throw FormatError(cfg_path.string() + ": unsupported version " +
-                      std::to_string(cfg.value("version", 0)));
+                      (cfg.contains("version") ? cfg["version"].dump() : std::string("(none)")) +
+                      " (" + std::to_string(kDiffusionVersion) + " expected)");
   }
-  DiffusionExpertSpec spec;
+  if (!cfg.contains("model")) throw FormatError(cfg_path.string() + ": no 'model' object");
   try {
-    spec = cfg.at("model").get<DiffusionExpertSpec>();
+    return cfg.at("model").get<DiffusionExpertSpec>();
   } catch (const ConfigError& e) {
     throw FormatError(cfg_path.string() + ": " + e.what());
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(cfg_path.string() + ": " + e.what());
   }
+}
+
+DiffusionExpert DiffusionExpert::load(const fs::path& dir, const std::string& device) {
+  if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such checkpoint folder");
+  const DiffusionExpertSpec spec = read_diffusion_expert_config(dir / "config.json");
   DiffusionExpert expert(spec);
   const fs::path weights = dir / "model.safetensors";
   load_module_tensors(*expert.denoiser_, load_safetensors(weights).tensors, "denoiser.",
