@@ -111,6 +111,22 @@ void replace_folder(const fs::path& from, const fs::path& to) {
   fs::remove_all(aside, ec);
 }
 
+void fill_temporary_folder(const fs::path& tmp, const fs::path& target,
+                           const std::function<void(const fs::path& tmp)>& write_files) {
+  std::error_code ec;
+  fs::remove_all(tmp, ec);
+  if (!fs::create_directory(tmp, ec) || ec) {
+    throw IoError(target.string() + ": cannot create the temporary folder " + tmp.string() +
+                  (ec ? ": " + ec.message() : std::string()));
+  }
+  try {
+    write_files(tmp);
+  } catch (...) {
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
 void write_file_set(const fs::path& dir_in, const std::vector<std::string>& set_names,
                     const std::function<void(const fs::path& tmp)>& write_files) {
   const fs::path dir = without_trailing_separator(dir_in);
@@ -125,16 +141,7 @@ void write_file_set(const fs::path& dir_in, const std::vector<std::string>& set_
                   ec.message());
   }
   const fs::path tmp = temporary_sibling(dir);
-  if (!fs::create_directory(tmp, ec) || ec) {
-    throw IoError(dir.string() + ": cannot create the temporary folder " + tmp.string() +
-                  (ec ? ": " + ec.message() : std::string()));
-  }
-  try {
-    write_files(tmp);
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  fill_temporary_folder(tmp, dir, write_files);
   auto fail = [&](const std::string& what) {
     std::error_code ignored;
     fs::remove_all(tmp, ignored);

@@ -50,17 +50,7 @@ void write_checkpoint_dir(const fs::path& dir,
   std::error_code ec;
   fs::create_directories(parent, ec);
   remove_stale_temporaries(parent, base);
-  fs::remove_all(tmp, ec);
-  if (!fs::create_directories(tmp, ec) || ec) {
-    throw IoError(dir.string() + ": cannot create the temporary checkpoint folder " + tmp.string() +
-                  (ec ? ": " + ec.message() : std::string()));
-  }
-  try {
-    write_files(tmp);
-  } catch (...) {
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  fill_temporary_folder(tmp, dir, write_files);
   // One step (RENAME_EXCHANGE): at every moment `dir` holds a whole checkpoint, old or new.
   try {
     replace_folder(tmp, dir);

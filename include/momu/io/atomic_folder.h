@@ -20,6 +20,12 @@ namespace momu {
 // `from` + ".old" (a crash there leaves both beside `to`). Throws IoError naming `to`.
 void replace_folder(const std::filesystem::path& from, const std::filesystem::path& to);
 
+// Creates the folder `tmp` (its parent must exist; an earlier `tmp` is removed first), calls
+// write_files(tmp), and removes `tmp` again if that throws. The first step of a folder written as
+// a whole (write_file_set, checkpoint folders). Throws IoError naming `target` and `tmp`.
+void fill_temporary_folder(const std::filesystem::path& tmp, const std::filesystem::path& target,
+                           const std::function<void(const std::filesystem::path& tmp)>& write_files);
+
 // Writes a set of files that belong together (one joint generation: music, motion, preview) into
 // the folder `dir`, never mixed with an earlier set's files: write_files(tmp) fills a fresh
 // temporary folder beside `dir` (if it throws, the temporary is removed and `dir` is untouched).
