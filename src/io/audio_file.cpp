@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <fstream>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -53,6 +56,75 @@ bool log_reports_truncation(SNDFILE* file) {
          text.find("should be") != std::string::npos;
 }
 
+uint32_t le32(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<uint32_t>(u[0]) | (static_cast<uint32_t>(u[1]) << 8) |
+         (static_cast<uint32_t>(u[2]) << 16) | (static_cast<uint32_t>(u[3]) << 24);
+}
+
+bool printable_id(const char* p) {
+  for (int i = 0; i < 4; ++i) {
+    if (p[i] < 0x20 || p[i] > 0x7e) return false;
+  }
+  return true;
+}
+
+// Walks the sub-chunks of a LIST chunk's body (after its 4-byte list type). A sub-chunk whose
+// size does not fit in what is left of the list is malformed; writers that leave out the pad byte
+// after an odd-sized sub-chunk are accepted (the next id is then looked for one byte earlier).
+void check_list_body(const std::string& name, const std::vector<char>& body, uint64_t at) {
+  size_t pos = 4;
+  bool padded = false;  // the previous sub-chunk had an odd size and a pad byte was skipped
+  while (pos + 8 <= body.size()) {
+    if (!printable_id(body.data() + pos) && padded && printable_id(body.data() + pos - 1)) --pos;
+    const uint32_t size = le32(body.data() + pos + 4);
+    const size_t left = body.size() - pos - 8;
+    if (!printable_id(body.data() + pos) || size > left) {
+      throw FormatError(name + ": malformed RIFF LIST chunk at byte " + std::to_string(at) +
+                        " (a sub-chunk at byte " + std::to_string(at + 8 + pos) + " claims " +
+                        std::to_string(size) + " bytes, " + std::to_string(left) + " are left)");
+    }
+    pos += 8 + size;
+    padded = (size & 1) != 0;
+    if (padded) ++pos;
+  }
+}
+
+// libsndfile 1.2.0 spins for minutes on a WAV whose LIST chunk holds a sub-chunk larger than the
+// chunk (a fuzz finding, docs/reliability.md item 7): the top-level chunks of a RIFF/WAVE file are
+// walked before sf_open and such a LIST is refused. Other chunks are left to libsndfile (a data
+// chunk may claim more than a truncated or streamed file holds).
+void check_riff_lists(const fs::path& path) {
+  const std::string name = path.string();
+  std::ifstream in(path, std::ios::binary);
+  char head[12];
+  if (!in.read(head, 12) || std::memcmp(head, "RIFF", 4) != 0 || std::memcmp(head + 8, "WAVE", 4) != 0) {
+    return;
+  }
+  std::error_code ec;
+  const uint64_t file_size = fs::file_size(path, ec);
+  if (ec) return;
+  constexpr uint32_t kMaxListBytes = 1u << 24;
+  uint64_t pos = 12;
+  for (int n = 0; n < 100000 && pos + 8 <= file_size; ++n) {
+    char h[8];
+    in.seekg(static_cast<std::streamoff>(pos));
+    if (!in.read(h, 8)) return;
+    const uint32_t size = le32(h + 4);
+    if (std::memcmp(h, "LIST", 4) == 0) {
+      if (pos + 8 + size > file_size || size > kMaxListBytes) {
+        throw FormatError(name + ": malformed RIFF LIST chunk at byte " + std::to_string(pos) + " (it claims " +
+                          std::to_string(size) + " bytes, the file has " + std::to_string(file_size - pos - 8) +
+                          " after its header)");
+      }
+      std::vector<char> body(size);
+      if (size > 0 && !in.read(body.data(), size)) return;
+      check_list_body(name, body, pos);
+    }
+    pos += 8 + static_cast<uint64_t>(size) + (size & 1);
+  }
+}
+
 }  // namespace
 
 double Audio::duration_s() const {
@@ -77,6 +149,7 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
                       std::to_string(options.target_rate_hz));
   }
 
+  check_riff_lists(path);
   SF_INFO info{};
   SndfileHandle file(sf_open(name.c_str(), SFM_READ, &info));
   if (!file) {

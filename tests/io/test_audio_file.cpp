@@ -2,6 +2,9 @@
 #include <torch/torch.h>
 
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
@@ -166,4 +169,81 @@ TEST(AudioFile, DecodesTheDatasetMp3) {
   EXPECT_EQ(a.sample_rate_hz, 22050);
   EXPECT_NEAR(a.duration_s(), 10.0, 0.01);
   EXPECT_GT(a.samples.abs().max().item<float>(), 0.05f);
+}
+
+namespace {
+void put32(std::string& s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put16(std::string& s, uint16_t v) {
+  s.push_back(static_cast<char>(v & 0xff));
+  s.push_back(static_cast<char>(v >> 8));
+}
+// A mono 8 kHz PCM16 WAV of 800 samples with `list` (a whole LIST chunk) between fmt and data.
+std::string wav_with_list(const std::string& list) {
+  std::string fmt = "fmt ";
+  put32(fmt, 16);
+  put16(fmt, 1);
+  put16(fmt, 1);
+  put32(fmt, 8000);
+  put32(fmt, 16000);
+  put16(fmt, 2);
+  put16(fmt, 16);
+  std::string data = "data";
+  put32(data, 1600);
+  for (int i = 0; i < 800; ++i) put16(data, static_cast<uint16_t>(i % 2 ? 1000 : -1000));
+  std::string body = "WAVE" + fmt + list + data;
+  std::string out = "RIFF";
+  put32(out, static_cast<uint32_t>(body.size()));
+  return out + body;
+}
+std::string list_chunk(const std::string& entries) {
+  std::string out = "LIST";
+  put32(out, static_cast<uint32_t>(4 + entries.size()));
+  return out + "INFO" + entries;
+}
+std::string info(const std::string& id, const std::string& text, bool pad) {
+  std::string out = id;
+  put32(out, static_cast<uint32_t>(text.size()));
+  out += text;
+  if (pad && text.size() % 2) out.push_back('\0');
+  return out;
+}
+}  // namespace
+
+TEST(AudioFile, MalformedListChunksAreRefusedBeforeLibsndfileSpinsOnThem) {
+  // libsndfile 1.2.0 loops for minutes on a LIST sub-chunk larger than its LIST (a fuzz finding,
+  // tests/data/fuzz_regressions/audio/wav-list-chunk-hang-*): refused with the chunk named.
+  test::TempDir tmp;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    const auto p = tmp.path() / name;
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  };
+  // Well-formed LISTs load: with pad bytes, and without the pad byte after an odd-sized entry
+  // (a common writer bug libsndfile tolerates).
+  for (bool pad : {true, false}) {
+    const auto ok = write(pad ? "pad.wav" : "nopad.wav",
+                          wav_with_list(list_chunk(info("IART", "Artist", pad) + info("INAM", "Odd", pad) +
+                                                   info("ICMT", "x", pad))));
+    const Audio a = load_audio(ok);
+    EXPECT_EQ(a.sample_rate_hz, 8000) << ok;
+    EXPECT_EQ(a.samples.size(0), 800) << ok;
+  }
+  std::string huge = info("IART", "Artist", true);
+  huge += "INAM";
+  put32(huge, 0xffffffffu);  // claims 4 GB inside a chunk of a few bytes
+  huge += "abcd";
+  for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
+           {"sub.wav", wav_with_list(list_chunk(huge))},
+           {"list.wav", wav_with_list("LIST" + std::string("\xff\xff\xff\x0f", 4) + "INFO")}}) {
+    const auto bad = write(name, bytes);
+    try {
+      load_audio(bad);
+      FAIL() << name << " was read";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("LIST"), std::string::npos) << e.what();
+    }
+  }
 }
