@@ -62,7 +62,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       ->check(zero_or_finite_range(kMinSeconds, kMaxSeconds));
   cmd->footer(
       "Real-time factor = seconds of output per second of compute, with the model's default\n"
-      "sampler (DDIM 50, guidance 3, T_c 0.5) and 32 Griffin-Lim iterations.\n\n"
+      "samplers (each task its own: DDIM steps, guidance, T_c) and 32 Griffin-Lim iterations.\n\n"
       "Examples:\n  momu bench\n  momu --threads 2 bench --model models/default --joint-memory-seconds 300");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
@@ -75,8 +75,11 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
     out["matmul_gflops"] = measure_matmul_gflops();
     Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(model), ctx.device);
     GenerateOptions o;
-    o.sampler = pipe.default_sampler();
-    out["sampler"] = o.sampler;
+    const TaskSamplers samplers = pipe.default_samplers();  // each task with the model's defaults
+    o.sampler = samplers.music2motion;
+    out["samplers"] = {{"motion2music", samplers.motion2music},
+                       {"music2motion", samplers.music2motion},
+                       {"joint", samplers.joint}};
     out["griffin_lim_iterations"] = o.griffin_lim_iterations;
 
     // The denoiser alone: one window batch, as the sampler calls it.
@@ -107,6 +110,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
     if (pipe.has_music2motion()) {
       GenerateTimings tm;
       auto t0 = Clock::now();
+      o.sampler = samplers.music2motion;
       motion = pipe.music_to_motion(click_track(a->seconds, pipe.vae().spec().logmel.sample_rate_hz), o, &tm).motion;
       const double s = since(t0);
       out["rtf_music2motion_" + tag] = a->seconds / s;
@@ -118,6 +122,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       }
       GenerateTimings tm;
       auto t0 = Clock::now();
+      o.sampler = samplers.motion2music;
       pipe.motion_to_music(motion, o, &tm);
       const double s = since(t0);
       out["rtf_motion2music_" + tag] = a->seconds / s;
@@ -126,6 +131,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
     if (pipe.has_motion2music() && pipe.has_music2motion()) {
       GenerateTimings tm;
       auto t0 = Clock::now();
+      o.sampler = samplers.joint;
       pipe.joint(a->seconds, o, &tm);
       const double s = since(t0);
       out["rtf_joint_" + tag] = a->seconds / s;

@@ -74,8 +74,13 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx) {
     o.generate.bone_postprocess = !a->no_bones;
     const std::filesystem::path model = resolve_model_dir(a->model, "eval-generate");
     Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(model), ctx.device);
-    o.generate.sampler = pipe.default_sampler();
-    apply_sampler_args(a->s, pipe.schedule_timesteps(), o.generate.sampler);
+    // Each task starts from the model's defaults for it; the options given apply to all three.
+    TaskSamplers samplers = pipe.default_samplers();
+    for (const char* task : {"motion2music", "music2motion", "joint"}) {
+      apply_sampler_args(a->s, pipe.schedule_timesteps(), samplers.of(task));
+    }
+    o.samplers = samplers;
+    o.generate.sampler = samplers.music2motion;
     PreparedDataset data = PreparedDataset::open(a->data);
     nlohmann::json report = evaluate_generation(pipe, data, o, ctx.log_sink(), ctx.progress_bar("eval-generate"));
     report["model"] = model.string();

@@ -147,7 +147,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     }
     Pipeline pipe = Pipeline::load(paths, ctx.device);
     GenerateOptions o;
-    o.sampler = pipe.default_sampler();
+    o.sampler = pipe.default_samplers().of(a->task);  // the model's defaults for this task
     apply_sampler_args(a->s, pipe.schedule_timesteps(), o.sampler);
     o.bone_postprocess = !a->no_bones;
     o.keep_on_floor = !a->no_floor;

@@ -15,7 +15,7 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     // Generation defaults to set per expert (-1: not given, keep the trained one).
     struct ExpertDefaults {
       double guidance = -1.0, clock_guidance = -1.0, eta = -1.0;
-    } m2a_defaults, a2m_defaults;
+    } m2a_defaults, a2m_defaults, joint_defaults;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand(
@@ -38,8 +38,18 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     cmd->add_option("--" + name + "-eta", d->eta, "set the " + name + " expert's default DDIM eta")
         ->check(finite_range(0.0, 1.0));
   }
+  cmd->add_option("--joint-guidance", a->joint_defaults.guidance,
+                  "set joint generation's default guidance scale (sampling.json; default: the "
+                  "music2motion expert's)")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--joint-clock-guidance", a->joint_defaults.clock_guidance,
+                  "set joint generation's default clock guidance (clock experts)")
+      ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--joint-eta", a->joint_defaults.eta, "set joint generation's default DDIM eta")
+      ->check(finite_range(0.0, 1.0));
   cmd->footer(
-      "Keeps only config.json and model.safetensors of each part; float16 weights are loaded back\n"
+      "Keeps only config.json and model.safetensors of each part (and the source model's\n"
+      "sampling.json, the joint task's sampler defaults); float16 weights are loaded back\n"
       "into float32 modules. The experts are re-stamped with the packed VAE's fingerprint; experts\n"
       "trained on another VAE are refused.\n\n"
       "Example (how models/default was made, models/MODEL_CARD.md):\n"
@@ -47,7 +57,8 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
       "      --motion2music-expert runs/ft_motion2music/last \\\n"
       "      --music2motion-expert runs/clock_music2motion/last --motion2music-guidance 8 \\\n"
       "      --music2motion-guidance 8 --motion2music-clock-guidance 10 \\\n"
-      "      --music2motion-clock-guidance 10 --motion2music-eta 1 --music2motion-eta 1 --out models/default");
+      "      --music2motion-clock-guidance 10 --motion2music-eta 1 --music2motion-eta 1 \\\n"
+      "      --joint-clock-guidance 16 --out models/default");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
     PipelinePaths paths;
@@ -68,7 +79,8 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
       if (d.eta != -1.0) e.eta = d.eta;
       return e;
     };
-    const PackSamplerDefaults samplers{defaults(a->m2a_defaults), defaults(a->a2m_defaults)};
+    const PackSamplerDefaults samplers{defaults(a->m2a_defaults), defaults(a->a2m_defaults),
+                                       defaults(a->joint_defaults)};
     const PackSummary s =
         pack_model(paths, a->out, weight_dtype_from_string(a->dtype), ctx.log_sink(), samplers);
     nlohmann::json parts = nlohmann::json::array();

@@ -128,7 +128,19 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
     if (progress) progress(Progress{"eval-generate", ++done, total, item});
   };
 
-  nlohmann::json report{{"split", options.split}, {"clips", names}, {"sampler", options.generate.sampler},
+  // Each task's options: its sampler (options.samplers), the rest shared.
+  auto task_options = [&](const std::string& task) {
+    GenerateOptions o = options.generate;
+    if (options.samplers) o.sampler = options.samplers->of(task);
+    return o;
+  };
+  const GenerateOptions m2a_options = task_options("motion2music");
+  const GenerateOptions a2m_options = task_options("music2motion");
+  nlohmann::json samplers_json;
+  for (const char* task : {"motion2music", "music2motion", "joint"}) {
+    if (has(task)) samplers_json[task] = task_options(task).sampler;
+  }
+  nlohmann::json report{{"split", options.split}, {"clips", names}, {"samplers", samplers_json},
                         {"clock_shift_beats", options.generate.clock_shift_beats},
                         {"beat_lock", options.generate.beat_lock}, {"bpm", options.generate.bpm},
                         {"bone_postprocess", options.generate.bone_postprocess},
@@ -164,7 +176,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
     real_music.push_back(y22);
     if (has("motion2music")) {
       auto t0 = Clock::now();
-      GeneratedMusic music = pipe.motion_to_music(motion, options.generate, &m2a_t);
+      GeneratedMusic music = pipe.motion_to_music(motion, m2a_options, &m2a_t);
       compute_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
       gen_seconds += music.audio.duration_s();
       BeatPairScore s = beat_scores_audio(resample_audio(music.audio.samples, sr, 22050), y22, BeatScoreConfig{});
@@ -180,13 +192,13 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       a.sample_rate_hz = 22050;
       a.samples = y22;
       auto t0 = Clock::now();
-      GeneratedMotion gm = pipe.music_to_motion(a, options.generate, &a2m_t);
+      GeneratedMotion gm = pipe.music_to_motion(a, a2m_options, &a2m_t);
       compute_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
       gen_seconds += gm.motion.duration_s();
       gen.add(gm.motion, y22, name);
       const Motion real_at = resample_motion(motion, gm.motion.fps);  // the real dance at the output rate
-      continuity.add(gm.motion, gm.latent.size(1), pipe.vae().spec().latent_rate(), options.generate.sampler);
-      real_continuity.add(real_at, gm.latent.size(1), pipe.vae().spec().latent_rate(), options.generate.sampler);
+      continuity.add(gm.motion, gm.latent.size(1), pipe.vae().spec().latent_rate(), a2m_options.sampler);
+      real_continuity.add(real_at, gm.latent.size(1), pipe.vae().spec().latent_rate(), a2m_options.sampler);
       real.add(motion, y22, name);
       kinetic_segments(gm.motion, options.fid_segment_s, fid_gen);
       kinetic_segments(real_at, options.fid_segment_s, fid_real);
@@ -254,8 +266,10 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
     GenerateTimings jt;
     nlohmann::json tempi = nlohmann::json::array();
     double worst_tempo_error = 0.0;
+    std::vector<at::Tensor> joint_segments, joint_real_segments;
+    const GenerateOptions joint_options = task_options("joint");
     for (int i = 0; i < options.joint_samples; ++i) {
-      GenerateOptions o = options.generate;
+      GenerateOptions o = joint_options;
       o.sampler.seed = static_cast<uint64_t>(i);
       auto t0 = Clock::now();
       auto [music, motion] = pipe.joint(options.joint_seconds, o, &jt);
@@ -263,6 +277,7 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
       gen_seconds += options.joint_seconds;
       const at::Tensor y22 = resample_audio(music.audio.samples, sr, 22050);
       joint.add(motion.motion, y22, "joint seed " + std::to_string(i));
+      kinetic_segments(motion.motion, options.fid_segment_s, joint_segments);
       if (motion.clock_tempo_bpm > 0.0) {
         // The tempo each output keeps: the music's beat clock, the dance's own clock.
         const auto& mc = pipe.music2motion().spec().motion_clock;
@@ -283,8 +298,20 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
     report["joint"] = {{"generated_motion_vs_generated_music", joint.json()},
                        {"seconds", options.joint_seconds},
                        {"samples", options.joint_samples},
-                       {"tc", options.generate.sampler.tc},
+                       {"tc", joint_options.sampler.tc},
                        {"timings", timings_json(jt)}};
+    // Diversity of the dances (a frozen or repetitive dance scores well on beats), and their
+    // distance to the real dances of the split at the same frame rate.
+    for (const Motion& m : real_motions) {
+      kinetic_segments(resample_motion(m, joint_options.motion_fps), options.fid_segment_s, joint_real_segments);
+    }
+    if (joint_segments.size() >= 2 && joint_real_segments.size() >= 2) {
+      const FidDivResult f = fid_and_diversity(torch::stack(joint_segments), torch::stack(joint_real_segments));
+      report["joint"]["fid_k"] = f.fid;
+      report["joint"]["div_k_generated"] = f.div_gen;
+      report["joint"]["div_k_real"] = f.div_ref;
+      report["joint"]["fid_segments"] = {{"generated", f.n_gen}, {"real", f.n_ref}, {"seconds", options.fid_segment_s}};
+    }
     if (!tempi.empty()) {
       report["joint"]["tempo"] = {{"asked_bpm", options.generate.bpm}, {"samples", tempi},
                                   {"worst_relative_error", worst_tempo_error}};

@@ -1,4 +1,5 @@
 #include "momu/generate/model_package.h"
+#include "momu/generate/model_sampling.h"
 
 #include <torch/torch.h>
 
@@ -77,12 +78,14 @@ PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::
   return part;
 }
 
+bool any(const ExpertSamplerDefaults& d) { return d.guidance || d.clock_guidance || d.eta; }
+
 // config.json of the source with a "packed" record (and, for experts, the new fingerprint).
 void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
                   const std::string& new_vae_fingerprint, const ExpertSamplerDefaults* sampler = nullptr) {
   auto cfg = read_json_file(src / "config.json");
   if (!cfg.is_object()) throw FormatError((src / "config.json").string() + ": not a JSON object");
-  if (sampler && (sampler->guidance || sampler->clock_guidance || sampler->eta)) {
+  if (sampler && any(*sampler)) {
     DiffusionExpertSpec spec = cfg.at("model").get<DiffusionExpertSpec>();
     if (sampler->clock_guidance && !spec.uses_clock()) {
       throw ConfigError((src / "config.json").string() + ": clock guidance for an expert without a beat clock");
@@ -101,6 +104,26 @@ void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
   }
   cfg["packed"] = {{"from", src.string()}, {"dtype", to_string(dtype)}};
   write_bytes_atomically(dst / "config.json", cfg.dump(2) + "\n");
+}
+
+// <tmp>/sampling.json: the source's, with the joint overrides applied (none of either: no file).
+void write_joint_sampler(const fs::path& source, const fs::path& tmp, const ExpertSamplerDefaults& joint) {
+  ModelSampling sampling;
+  if (!source.empty()) sampling = read_model_sampling(source);
+  if (any(joint)) {
+    const fs::path m2a_config = tmp / "music2motion" / "config.json";
+    const DiffusionExpertSpec spec = read_json_file(m2a_config).at("model").get<DiffusionExpertSpec>();
+    SamplerConfig s = sampling.joint ? *sampling.joint : spec.sampler;
+    if (joint.clock_guidance && !spec.uses_clock()) {
+      throw ConfigError("pack-model: joint clock guidance for experts without a beat clock");
+    }
+    if (joint.guidance) s.guidance = *joint.guidance;
+    if (joint.clock_guidance) s.clock_guidance = *joint.clock_guidance;
+    if (joint.eta) s.eta = *joint.eta;
+    s.validate();
+    sampling.joint = s;
+  }
+  if (!source.empty() || sampling.joint) write_model_sampling(tmp / "sampling.json", sampling);
 }
 
 }  // namespace
@@ -155,6 +178,7 @@ PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDty
       write_config(src, tmp / name, dtype, summary.vae_fingerprint,
                    name == "motion2music" ? &samplers.motion2music : &samplers.music2motion);
     }
+    write_joint_sampler(from.sampling, tmp, samplers.joint);
     // The packed folder must load as a pipeline before it replaces `out`.
     (void)Pipeline::load(PipelinePaths::from_model_dir(tmp));
   });

@@ -57,6 +57,7 @@ PipelinePaths PipelinePaths::from_model_dir(const fs::path& dir) {
   p.vae = dir / "vae";
   if (fs::is_directory(dir / "motion2music")) p.motion2music = dir / "motion2music";
   if (fs::is_directory(dir / "music2motion")) p.music2motion = dir / "music2motion";
+  if (fs::exists(dir / "sampling.json")) p.sampling = dir / "sampling.json";
   return p;
 }
 
@@ -109,6 +110,14 @@ Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
                         ": the experts have different noise schedules");
     }
   }
+  if (!paths.sampling.empty()) {
+    p.joint_sampler_ = read_model_sampling(paths.sampling).joint;
+    const bool clocks = (p.motion2music_ && p.motion2music_->spec().uses_clock()) ||
+                        (p.music2motion_ && p.music2motion_->spec().uses_clock());
+    if (p.joint_sampler_ && p.joint_sampler_->clock_guidance && !clocks) {
+      throw ConfigError(paths.sampling.string() + ": joint clock guidance, but the experts have no beat clock");
+    }
+  }
   return p;
 }
 
@@ -122,11 +131,19 @@ DiffusionExpert& Pipeline::music2motion() {
   return *music2motion_;
 }
 
-SamplerConfig Pipeline::default_sampler() const {
-  if (music2motion_) return music2motion_->spec().sampler;
-  if (motion2music_) return motion2music_->spec().sampler;
-  return SamplerConfig();
+TaskSamplers Pipeline::default_samplers() const {
+  TaskSamplers s;
+  if (music2motion_) {
+    s.music2motion = music2motion_->spec().sampler;
+  } else if (motion2music_) {
+    s.music2motion = motion2music_->spec().sampler;
+  }
+  s.motion2music = motion2music_ ? motion2music_->spec().sampler : s.music2motion;
+  s.joint = joint_sampler_ ? *joint_sampler_ : s.music2motion;
+  return s;
 }
+
+SamplerConfig Pipeline::default_sampler() const { return default_samplers().music2motion; }
 
 int64_t Pipeline::schedule_timesteps() const {
   if (music2motion_) return music2motion_->schedule().timesteps();

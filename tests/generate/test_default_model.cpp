@@ -144,8 +144,14 @@ TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
     EXPECT_EQ(e->spec().sampler.clock_guidance.value_or(-1.0), 10.0);
     EXPECT_EQ(e->spec().sampler.eta, 1.0);
   }
+  // Joint generation has its own default (sampling.json, session 9): clock guidance 16 keeps the
+  // dances on the shared clock; the rest as the experts'.
+  const SamplerConfig joint = p.default_samplers().joint;
+  EXPECT_EQ(joint.clock_guidance.value_or(-1.0), 16.0);
+  EXPECT_EQ(joint.guidance, 8.0);
+  EXPECT_EQ(joint.eta, 1.0);
   GenerateOptions o;
-  o.sampler = p.default_sampler();
+  o.sampler = joint;
   o.sampler.steps = 4;
   o.griffin_lim_iterations = 2;
   o.bpm = 110.0;
@@ -186,6 +192,8 @@ TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   const fs::path f16 = tmp.path() / "f16";
   const PackSummary back = pack_model(PipelinePaths::from_model_dir(f32), f16, WeightDtype::kFloat16);
   EXPECT_EQ(back.vae_fingerprint, shipped_fp);
+  // The joint task's sampler defaults travel with the model.
+  EXPECT_EQ(read_json_file(f16 / "sampling.json"), read_json_file(shipped() / "sampling.json"));
   for (const auto& p : back.parts) EXPECT_EQ(p.max_abs_error, 0.0) << p.name;
 }
 

@@ -1,6 +1,8 @@
-// The motion verbs of the real binary: momu features motion-beats | kinematic-amplitude, export.
+// The motion verbs of the real binary: momu features motion-beats | kinematic-amplitude |
+// motion-clock, export.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +10,7 @@
 #include "momu/io/atomic_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/io/npy.h"
+#include "momu/motion/skeleton.h"
 
 using namespace momu;
 
@@ -40,6 +43,43 @@ TEST(MotionCli, KinematicAmplitudePrintsQAndPeaks) {
   EXPECT_EQ(j["amplitude"].size(), 100u);
   EXPECT_EQ(j["beats_frames"].size(), j["beats_s"].size());
   EXPECT_GE(j["beats_frames"].size(), 8u);
+}
+
+TEST(MotionCli, MotionClockReadsTheTempoAndBeatsOfASteppingDancer) {
+  // Feet gliding forward with a speed that peaks 0.287 beats before each step (the real-dance
+  // phase convention, include/momu/motion/motion_clock.h): steps at 0.4 s + k 60 / 110 s.
+  test::TempDir tmp;
+  const Skeleton sk = dance_with_melody_skeleton();
+  const double fps = 30.0, bpm = 110.0, f = bpm / 60.0, first = 0.4;
+  const int64_t frames = 20 * 30;
+  at::Tensor p = torch::zeros({frames, static_cast<int64_t>(sk.num_joints()), 3}, torch::kFloat64);
+  for (int j = 0; j < sk.num_joints(); ++j) p.select(1, j).select(1, 1).fill_(100.0 + 3.0 * j);
+  const at::Tensor time = torch::arange(frames, torch::kFloat64) / fps;
+  const double c = first - 0.287 / f;
+  const at::Tensor x = 30.0 * (time + torch::sin(2 * M_PI * f * (time - c)) / (2 * M_PI * f));
+  for (int j : sk.foot_joints) p.select(1, j).select(1, 0).copy_(x);
+  write_npy(tmp.path() / "m.npy", p.to(torch::kFloat32));
+  auto r = test::run_momu("features motion-clock " + q(tmp.path() / "m.npy") + " --fps 30");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["tempo_bpm"].get<double>(), bpm, 0.01 * bpm);
+  EXPECT_GT(j["confidence"].get<double>(), 0.9);
+  EXPECT_EQ(j["tempo_bpm_each_second"].size(), 20u);
+  const auto beats = j["beats_s"].get<std::vector<double>>();
+  ASSERT_GE(beats.size(), 30u);
+  for (double b : beats) {
+    const double k = std::round((b - first) * f);
+    EXPECT_NEAR(b, first + k / f, 0.05) << "a beat off the steps";
+  }
+  // With a hint at another tempo the search stays near the hint; bad options are usage errors.
+  r = test::run_momu("features motion-clock " + q(tmp.path() / "m.npy") + " --fps 30 --bpm-hint 80");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["tempo_bpm"].get<double>(), 80.0, 0.05 * 80.0);
+  EXPECT_EQ(test::run_momu("features motion-clock " + q(tmp.path() / "m.npy") + " --bpm-hint 0").exit_code, 2);
+  write_npy(tmp.path() / "short.npy", p.narrow(0, 0, 30).to(torch::kFloat32));
+  r = test::run_momu("features motion-clock " + q(tmp.path() / "short.npy") + " --fps 30");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("2 s"), std::string::npos) << r.err;
 }
 
 TEST(MotionCli, ExportRoundTripsBetweenFormats) {

@@ -780,9 +780,19 @@ TEST_F(DiffusionTrainerTest, EvaluateGenerationReportsGeneratedRealAndMismatched
   o.generate.sampler.steps = 2;
   o.generate.griffin_lim_iterations = 2;
   o.joint_seconds = 2.0;
-  o.joint_samples = 1;
-  o.fid_segment_s = 2.0;
+  o.joint_samples = 2;
+  o.fid_segment_s = 1.0;
+  TaskSamplers samplers{o.generate.sampler, o.generate.sampler, o.generate.sampler};
+  samplers.joint.steps = 3;  // each task runs with its own sampler
+  o.samplers = samplers;
   const nlohmann::json r = evaluate_generation(pipe, data, o);
+  EXPECT_EQ(r["samplers"]["joint"]["steps"], 3);
+  EXPECT_EQ(r["samplers"]["music2motion"]["steps"], 2);
+  EXPECT_EQ(r["samplers"]["motion2music"]["steps"], 2);
+  // The joint dances' diversity and distance to the real dances are reported.
+  EXPECT_GE(r["joint"]["fid_segments"]["generated"].get<int>(), 2);
+  EXPECT_GT(r["joint"]["div_k_generated"].get<double>(), 0.0);
+  EXPECT_TRUE(std::isfinite(r["joint"]["fid_k"].get<double>()));
   EXPECT_EQ(r["clips"].size(), 2u);
   EXPECT_EQ(r["motion2music"]["beat_scores_generated_vs_real"]["n"], 2);
   const auto& mismatched_music = r["motion2music"]["beat_scores_mismatched_real_vs_real"];
@@ -796,7 +806,7 @@ TEST_F(DiffusionTrainerTest, EvaluateGenerationReportsGeneratedRealAndMismatched
     EXPECT_TRUE(std::isfinite(x["blc"].get<double>())) << row;
     EXPECT_TRUE(std::isfinite(x["bas"].get<double>())) << row;
   }
-  EXPECT_EQ(r["joint"]["samples"], 1);
+  EXPECT_EQ(r["joint"]["samples"], 2);
   EXPECT_GT(r["real_time_factor"].get<double>(), 0.0);
 }
 

@@ -7,7 +7,9 @@
 //           Score; FID_k / Div_k of the generated motion against the real motion of the split, both
 //           cut into segments of fid_segment_s.
 //   joint:  `joint_samples` pairs of `joint_seconds` (seeds 0, 1, ...): the generated motion
-//           against the generated music (the same scores as music2motion).
+//           against the generated music (the same scores as music2motion), the tempo each output
+//           keeps (with a clock model), and Div_k / FID_k of the dances against the real dances
+//           of the split (segments of fid_segment_s).
 //   continuity (music2motion): mean joint acceleration at the edges of the sampler's windows over
 //           its mean on all frames (1: no seams), next to the same ratio of the real motion.
 // Each section also holds the same scores of the real data (real motion against its own music),
@@ -18,6 +20,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,9 @@ struct GenerationEvalOptions {
   int joint_samples = 4;
   double fid_segment_s = 10.0;
   GenerateOptions generate;      // sampler settings etc.
+  // Per task (Pipeline::default_samplers with the options applied); unset: generate.sampler for
+  // every task.
+  std::optional<TaskSamplers> samplers;
   std::filesystem::path audio_dir;  // when set: generated audio and motion of each clip go here
 };
 

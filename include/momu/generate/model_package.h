@@ -49,6 +49,9 @@ struct ExpertSamplerDefaults {
 };
 struct PackSamplerDefaults {
   ExpertSamplerDefaults motion2music, music2motion;
+  // Joint generation's own defaults (sampling.json, include/momu/generate/model_sampling.h),
+  // starting from the source model's joint sampler, else the packed music2motion expert's.
+  ExpertSamplerDefaults joint;
 };
 
 // Packs `from` (the VAE and both experts are required) into `out`, atomically: a temporary
@@ -57,6 +60,7 @@ struct PackSamplerDefaults {
 // not fit in float16 (non-finite or beyond +-65504); IoError / FormatError naming the file for
 // unreadable checkpoints. Nothing is left at `out` on failure. `samplers` changes the experts'
 // generation defaults (validated; clock guidance for an expert without a clock is a ConfigError).
+// The source's sampling.json (from.sampling) is kept, with samplers.joint applied.
 PackSummary pack_model(const PipelinePaths& from, const std::filesystem::path& out, WeightDtype dtype,
                        const LogSink& log = {}, const PackSamplerDefaults& samplers = {});
 

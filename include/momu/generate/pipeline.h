@@ -12,6 +12,7 @@
 #include <string>
 
 #include "momu/core/log.h"
+#include "momu/generate/model_sampling.h"
 #include "momu/io/audio_file.h"
 #include "momu/model/bicor_vae.h"
 #include "momu/model/diffusion_expert.h"
@@ -20,11 +21,13 @@
 
 namespace momu {
 
-// Where a model's parts are. A model folder holds vae/, motion2music/ and music2motion/.
+// Where a model's parts are. A model folder holds vae/, motion2music/ and music2motion/, and may
+// hold sampling.json (per-task sampler defaults, include/momu/generate/model_sampling.h).
 struct PipelinePaths {
   std::filesystem::path vae;
   std::filesystem::path motion2music;  // empty: not loaded
   std::filesystem::path music2motion;  // empty: not loaded
+  std::filesystem::path sampling;      // empty: none
   static PipelinePaths from_model_dir(const std::filesystem::path& dir);
 };
 
@@ -76,7 +79,11 @@ class Pipeline {
   bool has_music2motion() const { return music2motion_ != nullptr; }
   DiffusionExpert& motion2music();  // throws ConfigError when not loaded
   DiffusionExpert& music2motion();
-  // The sampler defaults saved with the experts.
+  // The sampler defaults saved with the model, per task: motion2music and music2motion their
+  // expert's (the other expert's when one is missing), joint the model's sampling.json "joint"
+  // entry, else the music2motion expert's.
+  TaskSamplers default_samplers() const;
+  // The music2motion task's default (default_samplers().music2motion).
   SamplerConfig default_sampler() const;
   // T of the loaded experts' schedule (the most DDIM steps there can be); 0 with no expert.
   int64_t schedule_timesteps() const;
@@ -109,6 +116,7 @@ class Pipeline {
  private:
   std::unique_ptr<BicorVae> vae_;
   std::unique_ptr<DiffusionExpert> motion2music_, music2motion_;
+  std::optional<SamplerConfig> joint_sampler_;  // from sampling.json
 };
 
 }  // namespace momu

@@ -1,0 +1,159 @@
+// Per-task sampler defaults of a model folder (include/momu/generate/model_sampling.h): the
+// sampling.json file, what Pipeline::default_samplers gives each task, pack-model's --joint-*
+// options, and that `momu generate --task joint` starts from the joint entry.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "momu/core/error.h"
+#include "momu/generate/model_package.h"
+#include "momu/generate/model_sampling.h"
+#include "momu/generate/pipeline.h"
+#include "momu/io/json_file.h"
+#include "test_util.h"
+
+using namespace momu;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path shipped() { return test::source_dir() / "models" / "default"; }
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary);
+  out << text;
+}
+
+// A model folder of links to the shipped parts, with `sampling` as its sampling.json (none when
+// empty).
+fs::path linked_model(const fs::path& dir, const std::string& sampling) {
+  fs::create_directories(dir);
+  for (const char* part : {"vae", "motion2music", "music2motion"}) {
+    fs::create_directory_symlink(fs::absolute(shipped() / part), dir / part);
+  }
+  if (!sampling.empty()) write_text(dir / "sampling.json", sampling);
+  return dir;
+}
+
+// The FormatError message of reading `text` as a sampling.json ("" when it was accepted).
+std::string read_error(const fs::path& dir, const std::string& text) {
+  const fs::path f = dir / "sampling.json";
+  write_text(f, text);
+  try {
+    read_model_sampling(f);
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(ModelSampling, ReadsWhatItWrites) {
+  test::TempDir tmp;
+  ModelSampling s;
+  SamplerConfig joint;
+  joint.guidance = 6.5;
+  joint.clock_guidance = 24.0;
+  joint.eta = 1.0;
+  joint.steps = 40;
+  s.joint = joint;
+  const fs::path f = tmp.path() / "sampling.json";
+  write_model_sampling(f, s);
+  const ModelSampling back = read_model_sampling(f);
+  ASSERT_TRUE(back.joint.has_value());
+  EXPECT_EQ(nlohmann::json(*back.joint), nlohmann::json(joint));
+  write_model_sampling(f, ModelSampling{});
+  EXPECT_FALSE(read_model_sampling(f).joint.has_value());
+}
+
+TEST(ModelSampling, BadFilesAreFormatErrorsNamingTheFile) {
+  test::TempDir tmp;
+  const std::string ok = R"({"format": "momu-sampling", "version": 1, "joint": {"guidance": 4}})";
+  EXPECT_EQ(read_error(tmp.path(), ok), "");
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"", "empty"},
+      {R"({"format": "momu-sampling", "version": 1, "joint": {"guid)", "truncated"},
+      {R"({"format": "momu-diffusion", "version": 1})", "format"},
+      {R"({"format": "momu-sampling", "version": 2})", "version"},
+      {R"({"format": "momu-sampling", "version": 1, "music": {}})", "unknown field"},
+      {R"({"format": "momu-sampling", "version": 1, "joint": {"stpes": 3}})", "unknown field"},
+      {R"({"format": "momu-sampling", "version": 1, "joint": {"steps": 0}})", "steps"},
+      {R"({"format": "momu-sampling", "version": 1, "joint": {"steps": 1e300}})", "steps"},
+      {R"({"format": "momu-sampling", "version": 1, "joint": [1]})", "joint"},
+      {R"([1, 2])", "object"}};
+  for (const auto& [text, what] : bad) {
+    const std::string e = read_error(tmp.path(), text);
+    EXPECT_NE(e.find("sampling.json"), std::string::npos) << text << ": " << e;
+    EXPECT_FALSE(e.empty()) << text << " was accepted";
+  }
+  EXPECT_THROW(read_model_sampling(tmp.path() / "missing.json"), IoError);
+  TaskSamplers t;
+  EXPECT_THROW(t.of("dance"), ConfigError);
+}
+
+TEST(ModelSampling, EachTaskStartsFromItsOwnDefault) {
+  test::TempDir tmp;
+  Pipeline plain = Pipeline::load(PipelinePaths::from_model_dir(linked_model(tmp.path() / "plain", "")));
+  const TaskSamplers d = plain.default_samplers();
+  EXPECT_EQ(nlohmann::json(d.music2motion), nlohmann::json(plain.music2motion().spec().sampler));
+  EXPECT_EQ(nlohmann::json(d.motion2music), nlohmann::json(plain.motion2music().spec().sampler));
+  EXPECT_EQ(nlohmann::json(d.joint), nlohmann::json(d.music2motion)) << "no sampling.json: the music2motion expert's";
+
+  const fs::path tuned = linked_model(
+      tmp.path() / "tuned",
+      R"({"format": "momu-sampling", "version": 1, "joint": {"steps": 3, "guidance": 5, "clock_guidance": 20, "eta": 0.5}})");
+  Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(tuned));
+  const TaskSamplers s = p.default_samplers();
+  EXPECT_EQ(s.joint.steps, 3);
+  EXPECT_EQ(s.joint.guidance, 5.0);
+  EXPECT_EQ(s.joint.clock_guidance.value_or(-1.0), 20.0);
+  EXPECT_EQ(nlohmann::json(s.music2motion), nlohmann::json(d.music2motion)) << "the single tasks keep their own";
+  EXPECT_EQ(nlohmann::json(s.motion2music), nlohmann::json(d.motion2music));
+
+  // A broken sampling.json stops the model from loading, naming the file.
+  const fs::path broken = linked_model(tmp.path() / "broken", R"({"format": "momu-sampling", "version": 1, "joint": {"eta": 2}})");
+  try {
+    Pipeline::load(PipelinePaths::from_model_dir(broken));
+    FAIL() << "a joint eta of 2 was accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find((broken / "sampling.json").string()), std::string::npos) << e.what();
+  }
+
+  // `momu generate --task joint` starts from the joint entry; options given still win.
+  auto r = test::run_momu("generate -q --model " + tuned.string() + " --task joint --seconds 1 --no-preview" +
+                          " --griffin-lim-iterations 2 --guidance 4 --out-dir " + (tmp.path() / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto report = nlohmann::json::parse(r.out);
+  EXPECT_EQ(report["sampler"]["steps"], 3);
+  EXPECT_EQ(report["sampler"]["clock_guidance"], 20.0);
+  EXPECT_EQ(report["sampler"]["guidance"], 4.0);
+}
+
+TEST(PackModel, SetsJointDefaultsAndKeepsThemWhenRepacking) {
+  test::TempDir tmp;
+  const fs::path first = tmp.path() / "first";
+  PackSamplerDefaults samplers;
+  samplers.joint.clock_guidance = 21.0;
+  pack_model(PipelinePaths::from_model_dir(shipped()), first, WeightDtype::kFloat16, {}, samplers);
+  ASSERT_TRUE(fs::exists(first / "sampling.json"));
+  Pipeline source = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(first));
+  SamplerConfig expected = source.default_samplers().joint;
+  expected.clock_guidance = 21.0;
+  EXPECT_EQ(nlohmann::json(p.default_samplers().joint), nlohmann::json(expected));
+  EXPECT_EQ(nlohmann::json(p.default_samplers().music2motion), nlohmann::json(source.default_samplers().music2motion));
+
+  // Packing a model again keeps its sampling.json; the CLI's --joint-eta changes that entry only.
+  const fs::path second = tmp.path() / "second";
+  auto r = test::run_momu("pack-model -q --model " + first.string() + " --joint-eta 0.25 --out " + second.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const SamplerConfig j = Pipeline::load(PipelinePaths::from_model_dir(second)).default_samplers().joint;
+  EXPECT_EQ(j.eta, 0.25);
+  EXPECT_EQ(j.clock_guidance.value_or(-1.0), 21.0);
+  r = test::run_momu("pack-model -q --model " + first.string() + " --joint-guidance -1 --out " +
+                     (tmp.path() / "bad").string());
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
+}
