@@ -1,6 +1,7 @@
 // momu pack-model: a trained VAE and two experts -> one model folder to ship
 // (include/momu/generate/model_package.h).
 #include <memory>
+#include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
@@ -27,26 +28,20 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out", a->out, "the model folder to write (replaced atomically)")->required();
   cmd->add_option("--dtype", a->dtype, "weight storage: float16 (default, half the size) or float32")
       ->check(CLI::IsMember({"float16", "float32"}));
-  for (auto [name, d] : {std::pair<std::string, Args::ExpertDefaults*>{"motion2music", &a->m2a_defaults},
-                         std::pair<std::string, Args::ExpertDefaults*>{"music2motion", &a->a2m_defaults}}) {
-    cmd->add_option("--" + name + "-guidance", d->guidance,
-                    "set the " + name + " expert's default guidance scale")
+  // --<task>-guidance / -clock-guidance / -eta; "joint" goes to sampling.json (default: the
+  // music2motion expert's).
+  for (auto [name, d, whose] : {std::tuple<std::string, Args::ExpertDefaults*, std::string>{
+                                    "motion2music", &a->m2a_defaults, "the motion2music expert's"},
+                                {"music2motion", &a->a2m_defaults, "the music2motion expert's"},
+                                {"joint", &a->joint_defaults, "joint generation's (sampling.json)"}}) {
+    cmd->add_option("--" + name + "-guidance", d->guidance, "set " + whose + " default guidance scale")
         ->check(finite_range(0.0, 100.0));
     cmd->add_option("--" + name + "-clock-guidance", d->clock_guidance,
-                    "set the " + name + " expert's default clock guidance (clock experts)")
+                    "set " + whose + " default clock guidance (clock experts)")
         ->check(finite_range(0.0, 100.0));
-    cmd->add_option("--" + name + "-eta", d->eta, "set the " + name + " expert's default DDIM eta")
+    cmd->add_option("--" + name + "-eta", d->eta, "set " + whose + " default DDIM eta")
         ->check(finite_range(0.0, 1.0));
   }
-  cmd->add_option("--joint-guidance", a->joint_defaults.guidance,
-                  "set joint generation's default guidance scale (sampling.json; default: the "
-                  "music2motion expert's)")
-      ->check(finite_range(0.0, 100.0));
-  cmd->add_option("--joint-clock-guidance", a->joint_defaults.clock_guidance,
-                  "set joint generation's default clock guidance (clock experts)")
-      ->check(finite_range(0.0, 100.0));
-  cmd->add_option("--joint-eta", a->joint_defaults.eta, "set joint generation's default DDIM eta")
-      ->check(finite_range(0.0, 1.0));
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part (and the source model's\n"
       "sampling.json, the joint task's sampler defaults); float16 weights are loaded back\n"

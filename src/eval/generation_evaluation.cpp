@@ -302,8 +302,12 @@ nlohmann::json evaluate_generation(Pipeline& pipe, const PreparedDataset& data,
                        {"timings", timings_json(jt)}};
     // Diversity of the dances (a frozen or repetitive dance scores well on beats), and their
     // distance to the real dances of the split at the same frame rate.
-    for (const Motion& m : real_motions) {
-      kinetic_segments(resample_motion(m, joint_options.motion_fps), options.fid_segment_s, joint_real_segments);
+    if (has("music2motion")) {
+      joint_real_segments = fid_real;  // the same real dances at the same output frame rate
+    } else {
+      for (const Motion& m : real_motions) {
+        kinetic_segments(resample_motion(m, joint_options.motion_fps), options.fid_segment_s, joint_real_segments);
+      }
     }
     if (joint_segments.size() >= 2 && joint_real_segments.size() >= 2) {
       const FidDivResult f = fid_and_diversity(torch::stack(joint_segments), torch::stack(joint_real_segments));

@@ -80,6 +80,16 @@ PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::
 
 bool any(const ExpertSamplerDefaults& d) { return d.guidance || d.clock_guidance || d.eta; }
 
+// The given defaults over `s`, validated. `what` names the sampler in the error of clock guidance
+// for experts without a beat clock.
+void apply_defaults(const ExpertSamplerDefaults& d, bool uses_clock, const std::string& what, SamplerConfig& s) {
+  if (d.clock_guidance && !uses_clock) throw ConfigError(what + ": clock guidance for an expert without a beat clock");
+  if (d.guidance) s.guidance = *d.guidance;
+  if (d.clock_guidance) s.clock_guidance = *d.clock_guidance;
+  if (d.eta) s.eta = *d.eta;
+  s.validate();
+}
+
 // config.json of the source with a "packed" record (and, for experts, the new fingerprint).
 void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
                   const std::string& new_vae_fingerprint, const ExpertSamplerDefaults* sampler = nullptr) {
@@ -87,13 +97,7 @@ void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
   if (!cfg.is_object()) throw FormatError((src / "config.json").string() + ": not a JSON object");
   if (sampler && any(*sampler)) {
     DiffusionExpertSpec spec = cfg.at("model").get<DiffusionExpertSpec>();
-    if (sampler->clock_guidance && !spec.uses_clock()) {
-      throw ConfigError((src / "config.json").string() + ": clock guidance for an expert without a beat clock");
-    }
-    if (sampler->guidance) spec.sampler.guidance = *sampler->guidance;
-    if (sampler->clock_guidance) spec.sampler.clock_guidance = *sampler->clock_guidance;
-    if (sampler->eta) spec.sampler.eta = *sampler->eta;
-    spec.sampler.validate();
+    apply_defaults(*sampler, spec.uses_clock(), (src / "config.json").string(), spec.sampler);
     cfg["model"]["sampler"] = spec.sampler;
   }
   if (!new_vae_fingerprint.empty()) {
@@ -114,13 +118,7 @@ void write_joint_sampler(const fs::path& source, const fs::path& tmp, const Expe
     const fs::path m2a_config = tmp / "music2motion" / "config.json";
     const DiffusionExpertSpec spec = read_json_file(m2a_config).at("model").get<DiffusionExpertSpec>();
     SamplerConfig s = sampling.joint ? *sampling.joint : spec.sampler;
-    if (joint.clock_guidance && !spec.uses_clock()) {
-      throw ConfigError("pack-model: joint clock guidance for experts without a beat clock");
-    }
-    if (joint.guidance) s.guidance = *joint.guidance;
-    if (joint.clock_guidance) s.clock_guidance = *joint.clock_guidance;
-    if (joint.eta) s.eta = *joint.eta;
-    s.validate();
+    apply_defaults(joint, spec.uses_clock(), "pack-model: the joint sampler", s);
     sampling.joint = s;
   }
   if (!source.empty() || sampling.joint) write_model_sampling(tmp / "sampling.json", sampling);
