@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "motion_input.h"
 #include "momu/audio/griffin_lim.h"
 #include "momu/audio/logmel.h"
 #include "momu/core/error.h"
@@ -53,7 +54,9 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
   m1->excludes(m2);
   enc->add_option("--fps", ea->fps, "frame rate of an .npy motion (default 25)")
       ->check(fps_range());
-  enc->add_option("--skeleton", ea->skeleton, "skeleton of an .npy motion (default: guessed)");
+  enc->add_option("--skeleton", ea->skeleton,
+                  "skeleton of the motion: the layout of an .npy (default: guessed), for other files "
+                  "the joints kept by name; any 3D skeleton is then mapped onto the model's");
   enc->add_option("--out", ea->out, "latent file (.safetensors)")->required();
   enc->footer(
       "Examples:\n"
@@ -85,8 +88,10 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
       MotionLoadOptions lo;
       lo.fps = ea->fps;
       lo.skeleton = ea->skeleton;
-      Motion motion = load_motion(ea->motion, lo);
+      nlohmann::json retarget;
+      Motion motion = load_motion_for_model(ea->motion, lo, vae.spec().skeleton, ctx, &retarget);
       if (ea->fps > 0) motion.fps = ea->fps;
+      if (!retarget.value("identity", false)) meta["retarget"] = retarget.dump();
       frames = std::max<int64_t>(1, std::llround(motion.num_frames() * vae.spec().frame_rate() / motion.fps));
       tensors["latent"] = vae.encode_motion(motion).cpu();
       tensors["start_root"] =

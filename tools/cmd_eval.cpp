@@ -8,6 +8,7 @@
 #include <set>
 
 #include "cli_common.h"
+#include "momu/motion/retarget.h"
 #include "momu/audio/onset.h"
 #include "momu/core/error.h"
 #include "momu/eval/alignment_coherence.h"
@@ -287,54 +288,84 @@ void run_alignment(const EvalOptions& o, const CliContext& ctx) {
   }
 }
 
-// Kinetic features of every motion of a folder, which must all have one skeleton (joint count and
-// dimension; the features of different skeletons cannot be compared): ShapeError naming two files
-// that differ.
+// Kinetic features of every motion of two folders. Motions on different skeletons cannot be
+// compared as they are: when the skeletons differ, every motion is first mapped onto the model's
+// skeleton (dwm23, momu/motion/retarget.h; a log line per file); a motion that cannot be mapped
+// gives a ShapeError naming it and a file of another skeleton.
 struct KineticSet {
   at::Tensor features;  // [N, dim]
-  fs::path first;       // the file the skeleton was taken from
-  std::string skeleton;
-  int64_t joints = 0, dim = 0;
 };
 
-std::string skeleton_text(const std::string& name, int64_t joints, int64_t dim) {
-  return "skeleton " + name + " (" + std::to_string(joints) + " joints, " + std::to_string(dim) +
-         "D)";
+struct LoadedMotion {
+  fs::path path;
+  Motion motion;
+};
+
+std::string skeleton_text(const Skeleton& s) {
+  return "skeleton " + s.name + " (" + std::to_string(s.num_joints()) + " joints, " + std::to_string(s.dim) + "D)";
 }
 
-KineticSet kinetic_set(const fs::path& p, double fps, const std::string& what) {
+std::vector<LoadedMotion> load_motion_set(const fs::path& p, double fps, const std::string& what) {
+  std::vector<LoadedMotion> out;
+  for (const auto& [stem, path] : files_by_stem(p, motion_filter, what)) out.push_back({path, load_motion_at(path, fps)});
+  return out;
+}
+
+bool same_layout(const Skeleton& a, const Skeleton& b) {
+  return a.name == b.name && a.num_joints() == b.num_joints() && a.dim == b.dim;
+}
+
+// Retargets every motion not on dwm23 when the two sets hold more than one skeleton.
+void common_skeleton(std::vector<LoadedMotion>& gen, std::vector<LoadedMotion>& ref, const CliContext& ctx) {
+  const LoadedMotion* first = !gen.empty() ? &gen.front() : (!ref.empty() ? &ref.front() : nullptr);
+  if (!first) return;
+  bool mixed = false;
+  for (const auto* set : {&gen, &ref}) {
+    for (const auto& m : *set) mixed = mixed || !same_layout(m.motion.skeleton, first->motion.skeleton);
+  }
+  if (!mixed) return;
+  const Skeleton target = dance_with_melody_skeleton();
+  auto other_than = [&](const Skeleton& s) -> const LoadedMotion& {  // a file on another skeleton
+    for (const auto* set : {&gen, &ref}) {
+      for (const auto& m : *set) {
+        if (!same_layout(m.motion.skeleton, s)) return m;
+      }
+    }
+    return *first;
+  };
+  for (auto* set : {&gen, &ref}) {
+    for (auto& m : *set) {
+      if (same_layout(m.motion.skeleton, target)) continue;
+      RetargetReport r;
+      try {
+        m.motion = retarget_motion(m.motion, target, &r, m.path.string());
+      } catch (const Error& e) {
+        const LoadedMotion& a = other_than(m.motion.skeleton);
+        throw ShapeError("eval fid: the motions must share one skeleton, but " + m.path.string() + " has " +
+                         skeleton_text(m.motion.skeleton) + " and " + a.path.string() + " has " +
+                         skeleton_text(a.motion.skeleton) + ", and the first cannot be mapped onto dwm23: " +
+                         e.what());
+      }
+      log_to(ctx.log_sink(), LogLevel::kInfo, "eval fid: " + m.path.string() + ": " + r.summary());
+    }
+  }
+}
+
+KineticSet kinetic_set(const std::vector<LoadedMotion>& motions) {
   KineticSet set;
   std::vector<at::Tensor> rows;
-  for (const auto& [stem, path] : files_by_stem(p, motion_filter, what)) {
-    const Motion m = load_motion_at(path, fps);
-    const Skeleton& sk = m.skeleton;
-    if (rows.empty()) {
-      set.first = path;
-      set.skeleton = sk.name;
-      set.joints = sk.num_joints();
-      set.dim = sk.dim;
-    } else if (sk.num_joints() != set.joints || sk.dim != set.dim) {
-      throw ShapeError("eval fid " + what + ": the motions must share one skeleton, but " +
-                       set.first.string() + " has " +
-                       skeleton_text(set.skeleton, set.joints, set.dim) + " and " + path.string() +
-                       " has " + skeleton_text(sk.name, sk.num_joints(), sk.dim));
-    }
-    rows.push_back(kinetic_features(m.joints, m.fps, m.skeleton));
-  }
+  for (const auto& m : motions) rows.push_back(kinetic_features(m.motion.joints, m.motion.fps, m.motion.skeleton));
   set.features = torch::stack(rows);
   return set;
 }
 
 void run_fid(const EvalOptions& o, const CliContext& ctx) {
   ctx.apply_runtime();
-  const KineticSet gs = kinetic_set(o.generated, o.fps, "--generated");
-  const KineticSet rs = kinetic_set(o.reference, o.fps, "--reference");
-  if (gs.joints != rs.joints || gs.dim != rs.dim || gs.features.size(1) != rs.features.size(1)) {
-    throw ShapeError("eval fid: the generated and reference motions must share one skeleton, but " +
-                     gs.first.string() + " has " + skeleton_text(gs.skeleton, gs.joints, gs.dim) +
-                     " and " + rs.first.string() + " has " +
-                     skeleton_text(rs.skeleton, rs.joints, rs.dim));
-  }
+  std::vector<LoadedMotion> gen = load_motion_set(o.generated, o.fps, "--generated");
+  std::vector<LoadedMotion> ref = load_motion_set(o.reference, o.fps, "--reference");
+  common_skeleton(gen, ref, ctx);
+  const KineticSet gs = kinetic_set(gen);
+  const KineticSet rs = kinetic_set(ref);
   const at::Tensor& g = gs.features;
   const at::Tensor& r = rs.features;
   FrechetConfig fc;

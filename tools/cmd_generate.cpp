@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "motion_input.h"
 #include "momu/core/error.h"
 #include "momu/generate/pipeline.h"
 #include "momu/io/atomic_folder.h"
@@ -60,7 +61,10 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       ->check(fps_range());
   cmd->add_option("--input-fps", a->in_fps, "frame rate of an input .npy motion (default 25)")
       ->check(fps_range());
-  cmd->add_option("--skeleton", a->skeleton, "skeleton of an input .npy motion (default: guessed)");
+  cmd->add_option("--skeleton", a->skeleton,
+                  "skeleton of the input motion: the layout of an .npy (default: guessed from its "
+                  "shape), for other files the joints kept by name; any 3D skeleton is then mapped "
+                  "onto the model's (README, \"Motion inputs\")");
   add_sampler_options(cmd, a->s);
   cmd->add_option("--bpm", a->bpm,
                   "joint: tempo of the beat clock both outputs follow (20-400; default: a training "
@@ -171,8 +175,10 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       MotionLoadOptions lo;
       lo.fps = a->in_fps;
       lo.skeleton = a->skeleton;
-      const Motion motion = load_motion(a->motion, lo);
+      nlohmann::json retarget;
+      const Motion motion = load_motion_for_model(a->motion, lo, pipe.vae().spec().skeleton, ctx, &retarget);
       GeneratedMusic music = pipe.motion_to_music(motion, o, &timings, bar);
+      report["retarget"] = retarget;
       write_wav(a->out, music.audio);
       if (!a->preview.empty()) {
         render_video(motion, a->preview, render, fs::path(a->out), ctx.progress_bar("preview"));

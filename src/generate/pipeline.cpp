@@ -207,14 +207,12 @@ GeneratedMotion Pipeline::decode_motion(const at::Tensor& latent, int64_t frames
   return out;
 }
 
-GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOptions& options,
+GeneratedMusic Pipeline::motion_to_music(const Motion& input, const GenerateOptions& options,
                                          GenerateTimings* timings, const ProgressCallback& progress) {
   DiffusionExpert& expert = motion2music();
-  if (motion.num_frames() < 1) throw ShapeError("motion to music: the motion has no frames");
-  if (motion.skeleton.name != vae_->spec().skeleton.name) {
-    throw ConfigError("motion to music: the motion's skeleton is '" + motion.skeleton.name +
-                      "', the model's '" + vae_->spec().skeleton.name + "'");
-  }
+  if (input.num_frames() < 1) throw ShapeError("motion to music: the motion has no frames");
+  RetargetReport retarget;
+  const Motion motion = retarget_motion(input, vae_->spec().skeleton, &retarget, "motion to music");
   torch::NoGradGuard no_grad;
   auto t0 = Clock::now();
   const auto& s = expert.spec();
@@ -253,6 +251,7 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& motion, const GenerateOpt
   const int sr = vae_->spec().logmel.sample_rate_hz;
   const int64_t samples = std::llround(motion.duration_s() * sr);
   GeneratedMusic out = decode_music(za, za.size(1) * k, samples, options, timings);
+  out.retarget = retarget;
   if (options.beat_lock && out.logmel.size(1) >= std::llround(2.0 * fr) && motion.duration_s() >= 2.0) {
     // Warp the mel so the music's own beats land on the dance's clock, then vocode again.
     const at::Tensor ft = frame_times(out.logmel.size(1), fr);

@@ -308,26 +308,31 @@ TEST(OutputSafety, EvalFidNamesTheFilesWhoseSkeletonsDiffer) {
   fs::create_directories(tmp.path() / "smpl");
   torch::manual_seed(1);
   write_npy(tmp.path() / "mixed" / "a.npy", torch::randn({100, 23, 3}) * 30);
-  write_npy(tmp.path() / "mixed" / "b.npy", torch::randn({100, 24, 3}) * 30);
+  write_npy(tmp.path() / "mixed" / "b.npy", torch::randn({100, 17, 2}) * 30);  // coco17, 2D
   write_npy(tmp.path() / "dwm" / "c.npy", torch::randn({100, 23, 3}) * 30);
   write_npy(tmp.path() / "dwm" / "d.npy", torch::randn({100, 23, 3}) * 30);
-  write_npy(tmp.path() / "smpl" / "e.npy", torch::randn({100, 24, 3}) * 30);
-  write_npy(tmp.path() / "smpl" / "f.npy", torch::randn({100, 24, 3}) * 30);
+  write_npy(tmp.path() / "smpl" / "e.npy", torch::randn({100, 24, 3}) * 0.15);
+  write_npy(tmp.path() / "smpl" / "f.npy", torch::randn({100, 24, 3}) * 0.15);
+  // A 2D motion cannot be mapped onto the 3D skeleton: both files are named.
   auto r = test::run_momu("eval fid --generated " + q(tmp.path() / "mixed") + " --reference " +
                           q(tmp.path() / "dwm"));
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_NE(r.err.find("a.npy"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("b.npy"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("24 joints"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("17 joints"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("2D"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("stack"), std::string::npos) << r.err;
-  r = test::run_momu("eval fid --generated " + q(tmp.path() / "smpl") + " --reference " +
+  // SMPL-24 motions are retargeted onto dwm23 first, with a line per file.
+  r = test::run_momu("eval fid --json --generated " + q(tmp.path() / "smpl") + " --reference " +
                      q(tmp.path() / "dwm"));
-  EXPECT_EQ(r.exit_code, 6) << r.err;
-  EXPECT_NE(r.err.find("e.npy"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("c.npy"), std::string::npos) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("e.npy: retargeted skeleton 'smpl24'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("f.npy: retargeted"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("units m"), std::string::npos) << r.err;
   r = test::run_momu("eval fid --json --generated " + q(tmp.path() / "dwm") + " --reference " +
                      q(tmp.path() / "dwm"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("retargeted"), std::string::npos) << r.err;
 }
 
 TEST(OutputSafety, JointGenerationIsWrittenAsASet) {

@@ -18,6 +18,7 @@
 #include "momu/model/diffusion_expert.h"
 #include "momu/model/sampler.h"
 #include "momu/motion/motion.h"
+#include "momu/motion/retarget.h"
 
 namespace momu {
 
@@ -55,6 +56,9 @@ struct GenerateTimings {
 
 struct GeneratedMusic {
   at::Tensor latent;  // [d, L] (unscaled)
+  // How the input motion was mapped onto the model's skeleton (momu/motion/retarget.h);
+  // identity when it was on it already.
+  RetargetReport retarget;
   double clock_tempo_bpm = 0.0;   // mean tempo of the clock the expert followed (0: none)
   double clock_confidence = 0.0;  // the clock's confidence (include/momu/core/beat_clock.h)
   at::Tensor logmel;  // [n_mels, F] log10 mel
@@ -88,7 +92,8 @@ class Pipeline {
   // T of the loaded experts' schedule (the most DDIM steps there can be); 0 with no expert.
   int64_t schedule_timesteps() const;
 
-  // Music for a motion: audio of exactly the motion's duration. Progress: sampler steps.
+  // Music for a motion on any 3D skeleton with recognisable joints (retargeted onto the model's,
+  // momu/motion/retarget.h): audio of exactly the motion's duration. Progress: sampler steps.
   GeneratedMusic motion_to_music(const Motion& motion, const GenerateOptions& options,
                                  GenerateTimings* timings = nullptr,
                                  const ProgressCallback& progress = {});
