@@ -257,6 +257,19 @@ TEST(Retarget, TheModelsOwnSkeletonIsTheIdentity) {
   // The BVH keeps each bone at the clip's median length; so does the dancer's rigid part.
   const double err = (again.joints - d.joints).abs().select(1, 2).max().item<double>();
   EXPECT_LT(err, 1e-3) << "the root (pelvis) comes back exactly";
+  // A real Dance with Melody dance, the same way.
+  const fs::path dance = test::dwm_dir() / "DANCE_C_2";
+  if (!fs::is_directory(dance)) {
+    std::cout << "[ retarget ] " << dance << " is absent: the real dance's round trip is skipped\n";
+    return;
+  }
+  const Motion real = load_motion(dance);
+  save_motion(tmp.path() / "real.bvh", real);
+  const Motion real_back = load_motion(tmp.path() / "real.bvh");
+  const Motion mapped = retarget_motion(real_back, dance_with_melody_skeleton(), &r);
+  EXPECT_TRUE(r.identity);
+  EXPECT_TRUE(torch::equal(mapped.joints, select_joints_by_name(real_back, dance_with_melody_skeleton()).joints));
+  EXPECT_LT((mapped.joints - real.joints).abs().select(1, 2).max().item<double>(), 1e-3);
 }
 
 TEST(Retarget, SyntheticSmplInMetresZUpKeepsTheDancersKinematics) {
