@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -41,6 +43,25 @@ fs::path without_trailing_separator(const fs::path& dir) {
   return d;
 }
 
+// Removes the temporaries ".<name>.tmp-<pid>-*" of `path` left by writers that are gone (a
+// SIGKILL leaves them): a process id that no longer runs. Those of live writers stay. Never throws.
+void remove_stale_temporaries_of(const fs::path& path) {
+  const std::string prefix = "." + path.filename().string() + ".tmp-";
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (fs::directory_iterator it(folder_of(path), ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    char* stop = nullptr;
+    const long pid = std::strtol(rest.c_str(), &stop, 10);
+    if (stop == rest.c_str() || *stop != '-' || pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+    stale.push_back(it->path());
+  }
+  for (const auto& p : stale) fs::remove_all(p, ec);
+}
+
 }  // namespace
 
 void write_file_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
@@ -49,6 +70,7 @@ void write_file_atomically(const fs::path& path, const std::function<void(const 
     throw IoError(path.string() + ": cannot write, folder '" + parent.string() +
                   "' does not exist");
   }
+  remove_stale_temporaries_of(path);
   const fs::path tmp = temporary_sibling(path);
   try {
     write(tmp);
@@ -140,6 +162,7 @@ void write_file_set(const fs::path& dir_in, const std::vector<std::string>& set_
     throw IoError(dir.string() + ": cannot create the folder " + parent.string() + ": " +
                   ec.message());
   }
+  remove_stale_temporaries_of(dir);
   const fs::path tmp = temporary_sibling(dir);
   fill_temporary_folder(tmp, dir, write_files);
   auto fail = [&](const std::string& what) {

@@ -1,5 +1,6 @@
 // Folders replaced in one step and file sets (momu/io/atomic_folder.h).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <stdexcept>
 
 #include "momu/core/error.h"
+#include "momu/io/atomic_file.h"
 #include "momu/io/atomic_folder.h"
 #include "test_util.h"
 
@@ -112,3 +114,35 @@ TEST(AtomicFolder, TemporariesAreKnownByTheirProcess) {
   EXPECT_EQ(remove_temporaries_of(tmp.path(), ::getpid()), 2);
   EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{".a.tmp-1-1", "a"}));
 }
+
+namespace momu {
+namespace {
+
+// A process id that has just ended (its temporaries are stale).
+pid_t ended_pid() {
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return child;
+}
+
+TEST(AtomicFolder, TheNextWriteRemovesTemporariesOfWritersThatAreGone) {
+  test::TempDir tmp;
+  const std::string gone = std::to_string(ended_pid());
+  const std::string live = "1";  // init: runs as long as the machine does
+  write_text(tmp.path() / (".m.wav.tmp-" + gone + "-7f"), "half");
+  write_text(tmp.path() / (".m.wav.tmp-" + live + "-7f"), "being written");
+  write_text(tmp.path() / (".other.wav.tmp-" + gone + "-7f"), "another file's");
+  write_bytes_atomically(tmp.path() / "m.wav", "whole");
+  EXPECT_EQ(names_in(tmp.path()),
+            (std::set<std::string>{"m.wav", ".m.wav.tmp-" + live + "-7f", ".other.wav.tmp-" + gone + "-7f"}));
+  // A file set (joint generation's --out-dir) likewise.
+  fs::create_directories(tmp.path() / (".set.tmp-" + gone + "-9") / "x");
+  write_file_set(tmp.path() / "set", kSet, write_ab("new"));
+  EXPECT_FALSE(fs::exists(tmp.path() / (".set.tmp-" + gone + "-9")));
+  EXPECT_TRUE(fs::exists(tmp.path() / "set" / "a.txt"));
+}
+
+}  // namespace
+}  // namespace momu
