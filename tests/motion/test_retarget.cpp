@@ -15,6 +15,7 @@
 #include "momu/core/error.h"
 #include "momu/io/bvh.h"
 #include "momu/io/motion_file.h"
+#include "momu/io/npy.h"
 #include "momu/motion/joint_roles.h"
 #include "momu/motion/kinematic_beats.h"
 #include "momu/motion/retarget.h"
@@ -380,6 +381,15 @@ TEST(RetargetCli, MotionToMusicTakesCmuAndMomusOwnBvh) {
                      q(kAssimpBvh / "Boxing_Toes.bvh") + " --out " + q(tmp.path() / "l.safetensors"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("Boxing_Toes.bvh: retargeted"), std::string::npos) << r.err;
+
+  // SMPL-24 joints in an .npy (metres, z up), as AMASS gives them.
+  write_npy(tmp.path() / "smpl.npy", as_smpl(stepping_dancer()).joints);
+  r = test::run_momu("--threads 2 generate --task motion2music --motion " + q(tmp.path() / "smpl.npy") +
+                     " --skeleton smpl24 --input-fps 30 --out " + q(tmp.path() / "smpl.wav") + " --steps 4");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("retargeted skeleton 'smpl24' (24 joints) to 'dwm23'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("up +z; units m"), std::string::npos) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["seconds"].get<double>(), 8.0, 0.05);
 
   // A dance momu made, written as BVH and read back: the identity.
   const fs::path song = "/usr/share/games/titanion/sounds/musics/ttn1.ogg";
