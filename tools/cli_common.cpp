@@ -88,12 +88,15 @@ std::string lower_ext(const std::filesystem::path& p) {
 }
 
 void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {
-  cmd->add_option("--sampler", a.sampler, "ddim (default) or ddpm (all T steps)")
-      ->check(CLI::IsMember({"ddim", "ddpm"}));
+  cmd->add_option("--sampler", a.sampler,
+                  "ddim (default), dpmpp2m (DPM-Solver++ 2M, second order: fewer steps) or ddpm "
+                  "(all T steps)")
+      ->check(CLI::IsMember({"ddim", "dpmpp2m", "ddpm"}));
   // Unset options keep their sentinel -1 (outside every range): the model's default applies.
-  cmd->add_option("--steps", a.steps, "DDIM steps (default: the model's, 50)")
+  cmd->add_option("--steps", a.steps, "DDIM / DPM-Solver++ steps (default: the model's, 50)")
       ->check(CLI::Range(1, kMaxSamplerSteps));
-  cmd->add_option("--eta", a.eta, "DDIM stochasticity in [0, 1] (default 0)")
+  cmd->add_option("--eta", a.eta,
+                  "stochasticity in [0, 1] (default: the model's; dpmpp2m: 1 is the reverse SDE)")
       ->check(finite_range(0.0, 1.0));
   cmd->add_option("--guidance", a.guidance,
                   "classifier-free guidance scale (default: the model's, 3)")
@@ -124,7 +127,7 @@ void apply_sampler_args(const SamplerArgs& a, int64_t max_steps, SamplerConfig& 
   if (a.window != -1) c.window = a.window;
   if (a.overlap != -1) c.overlap = a.overlap;
   c.validate();
-  if (c.sampler == "ddim" && c.steps > max_steps) {
+  if (c.sampler != "ddpm" && c.steps > max_steps) {
     throw ConfigError("--steps " + std::to_string(c.steps) + " exceeds the model's " +
                       std::to_string(max_steps) + " diffusion timesteps");
   }

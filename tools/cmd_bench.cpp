@@ -51,6 +51,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
     double seconds = 60.0;
     double memory_seconds = 0.0;
     int repeats = 20;
+    SamplerArgs s;  // overrides applied to every task's default sampler
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("bench", "measure matmul peak, denoiser FLOP/s and real-time factors (one JSON line)");
@@ -60,10 +61,13 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--joint-memory-seconds", a->memory_seconds,
                   "also run a joint generation this long and report its peak memory (e.g. 300)")
       ->check(zero_or_finite_range(kMinSeconds, kMaxSeconds));
+  add_sampler_options(cmd, a->s);
   cmd->footer(
       "Real-time factor = seconds of output per second of compute, with the model's default\n"
-      "samplers (each task its own: DDIM steps, guidance, T_c) and 32 Griffin-Lim iterations.\n\n"
-      "Examples:\n  momu bench\n  momu --threads 2 bench --model models/default --joint-memory-seconds 300");
+      "samplers (each task its own: DDIM steps, guidance, T_c) and 32 Griffin-Lim iterations;\n"
+      "the sampler options given apply on top, to all three tasks.\n\n"
+      "Examples:\n  momu bench\n  momu --threads 2 bench --model models/default --joint-memory-seconds 300\n"
+      "  momu --threads 2 bench --sampler dpmpp2m --steps 15");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
     const std::filesystem::path model = resolve_model_dir(a->model, "bench");
@@ -75,7 +79,10 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
     out["matmul_gflops"] = measure_matmul_gflops();
     Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(model), ctx.device);
     GenerateOptions o;
-    const TaskSamplers samplers = pipe.default_samplers();  // each task with the model's defaults
+    TaskSamplers samplers = pipe.default_samplers();  // each task with the model's defaults
+    for (const char* task : {"motion2music", "music2motion", "joint"}) {
+      apply_sampler_args(a->s, pipe.schedule_timesteps(), samplers.of(task));
+    }
     o.sampler = samplers.music2motion;
     out["samplers"] = {{"motion2music", samplers.motion2music},
                        {"music2motion", samplers.music2motion},
@@ -101,9 +108,12 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       out["denoiser_gflops"] = denoiser_flops(dc, l) * b * a->repeats / s / 1e9;
       out["denoiser_call_ms"] = 1e3 * s / a->repeats;
     }
-    auto timings_json = [](const GenerateTimings& t, double wall) {
-      return nlohmann::json{{"encode_s", t.encode_s}, {"sampling_s", t.sampling_s}, {"decode_s", t.decode_s},
-                            {"vocoder_s", t.vocoder_s}, {"wall_s", wall}};
+    // gflop_per_output_s: the denoiser's work per second of output (machine-independent).
+    auto timings_json = [](const GenerateTimings& t, double wall, double seconds) {
+      return nlohmann::json{{"encode_s", t.encode_s},           {"sampling_s", t.sampling_s},
+                            {"decode_s", t.decode_s},           {"vocoder_s", t.vocoder_s},
+                            {"wall_s", wall},                   {"denoiser_gflop", t.denoiser_gflop},
+                            {"gflop_per_output_s", t.denoiser_gflop / seconds}};
     };
     const std::string tag = std::to_string(static_cast<int>(std::lround(a->seconds))) + "s";
     Motion motion;
@@ -114,7 +124,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       motion = pipe.music_to_motion(click_track(a->seconds, pipe.vae().spec().logmel.sample_rate_hz), o, &tm).motion;
       const double s = since(t0);
       out["rtf_music2motion_" + tag] = a->seconds / s;
-      out["music2motion"] = timings_json(tm, s);
+      out["music2motion"] = timings_json(tm, s, a->seconds);
     }
     if (pipe.has_motion2music()) {
       if (!motion.joints.defined()) {
@@ -126,7 +136,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       pipe.motion_to_music(motion, o, &tm);
       const double s = since(t0);
       out["rtf_motion2music_" + tag] = a->seconds / s;
-      out["motion2music"] = timings_json(tm, s);
+      out["motion2music"] = timings_json(tm, s, a->seconds);
     }
     if (pipe.has_motion2music() && pipe.has_music2motion()) {
       GenerateTimings tm;
@@ -135,13 +145,13 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       pipe.joint(a->seconds, o, &tm);
       const double s = since(t0);
       out["rtf_joint_" + tag] = a->seconds / s;
-      out["joint"] = timings_json(tm, s);
+      out["joint"] = timings_json(tm, s, a->seconds);
       if (a->memory_seconds > 0) {
         const double before = peak_rss_mb();
         GenerateTimings tj;
         auto t1 = Clock::now();
         pipe.joint(a->memory_seconds, o, &tj);
-        out["joint_long"] = timings_json(tj, since(t1));
+        out["joint_long"] = timings_json(tj, since(t1), a->memory_seconds);
         out["joint_long"]["seconds"] = a->memory_seconds;
         out["joint_long"]["peak_rss_mb_before"] = before;
       }

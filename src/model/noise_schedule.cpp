@@ -100,6 +100,41 @@ at::Tensor NoiseSchedule::ddim_step(const at::Tensor& z, int64_t t, int64_t t_pr
   return out;
 }
 
+double NoiseSchedule::half_log_snr(int64_t t) const {
+  const double ab = alpha_bar(t);
+  if (ab >= 1.0) throw ShapeError("half_log_snr: infinite at the clean end (t = -1)");
+  return 0.5 * (std::log(ab) - std::log1p(-ab));
+}
+
+at::Tensor NoiseSchedule::dpmpp_step(const at::Tensor& z, int64_t t, int64_t t_prev,
+                                     const at::Tensor& x0, const at::Tensor& x0_last, int64_t t_last,
+                                     double eta, const at::Tensor& noise) const {
+  if (t_prev >= t) throw ShapeError("dpmpp_step: t_prev must be below t");
+  if (!x0.defined() || x0.sizes() != z.sizes()) throw ShapeError("dpmpp_step: x0 must have z's shape");
+  if (t_prev == -1) return x0;  // lambda is infinite at the clean end: the first-order step is x0
+  const double lam = half_log_snr(t), lam_next = half_log_snr(t_prev);
+  const double h = lam_next - lam;
+  const double ab_next = alpha_bar(t_prev);
+  const double alpha_next = std::sqrt(ab_next), sigma_next = std::sqrt(1.0 - ab_next);
+  const double sigma = std::sqrt(1.0 - alpha_bar(t));
+  const double eh = eta * h;
+  // D: x0, or with the previous estimate the second-order (midpoint) combination.
+  at::Tensor d = x0;
+  if (x0_last.defined()) {
+    if (x0_last.sizes() != z.sizes() || t_last <= t) {
+      throw ShapeError("dpmpp_step: x0_last must have z's shape and come from t_last > t");
+    }
+    const double r = (lam - half_log_snr(t_last)) / h;
+    d = x0 + (0.5 / r) * (x0 - x0_last);
+  }
+  auto out = (sigma_next / sigma * std::exp(-eh)) * z + (alpha_next * -std::expm1(-h - eh)) * d;
+  if (eta > 0.0) {
+    if (!noise.defined()) throw ShapeError("dpmpp_step: noise is needed when eta > 0");
+    out = out + (sigma_next * std::sqrt(-std::expm1(-2.0 * eh))) * noise;
+  }
+  return out;
+}
+
 std::vector<int64_t> NoiseSchedule::ddim_timesteps(int steps) const {
   const int64_t n = timesteps();
   if (steps < 1 || steps > n) {

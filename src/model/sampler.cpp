@@ -15,8 +15,8 @@ namespace momu {
 
 void SamplerConfig::validate() const {
   auto fail = [](const std::string& m) { throw ConfigError("sampler: " + m); };
-  if (sampler != "ddpm" && sampler != "ddim") {
-    fail("sampler must be \"ddpm\" or \"ddim\", got \"" + sampler + "\"");
+  if (sampler != "ddpm" && sampler != "ddim" && sampler != "dpmpp2m") {
+    fail("sampler must be \"ddpm\", \"ddim\" or \"dpmpp2m\", got \"" + sampler + "\"");
   }
   if (steps < 1) fail("steps must be >= 1, got " + std::to_string(steps));
   if (!(eta >= 0.0 && eta <= 1.0)) fail("eta must be in [0, 1]");
@@ -142,29 +142,88 @@ at::Tensor draw(at::Generator& gen, int64_t channels, int64_t length, const at::
 struct Plan {
   std::vector<int64_t> ts;
   bool ddpm = false;
+  bool dpmpp = false;
 };
+
+// `steps` timesteps from T-1 down to 0 evenly spaced in half log-SNR (lambda), each the integer
+// timestep nearest its lambda and strictly decreasing. The multistep solver's grid: a grid even in
+// t takes one large lambda step at the clean end (t 111 -> 0 of 10 steps spans 2.5 of the 6.2
+// lambda units), where the clean estimate still moves most.
+std::vector<int64_t> logsnr_timesteps(const NoiseSchedule& schedule, int steps) {
+  std::vector<int64_t> ts = schedule.ddim_timesteps(steps);  // validates steps; the ends
+  const int64_t n = schedule.timesteps();
+  if (steps < 3) return ts;
+  std::vector<double> lam(n);
+  for (int64_t t = 0; t < n; ++t) lam[t] = schedule.half_log_snr(t);  // decreasing in t
+  const double top = lam[n - 1], bottom = lam[0];
+  for (int i = 1; i + 1 < steps; ++i) {
+    const double target = top + (bottom - top) * i / (steps - 1);
+    // The first t (from T-1 down) whose lambda reaches the target, or its upper neighbour.
+    int64_t t = n - 1;
+    while (t > 0 && lam[t] < target) --t;
+    if (t + 1 < n && std::abs(lam[t + 1] - target) < std::abs(lam[t] - target)) ++t;
+    // Strictly below the previous one, with room left for the rest down to 0.
+    ts[i] = std::clamp<int64_t>(t, steps - 1 - i, ts[i - 1] - 1);
+  }
+  return ts;
+}
 
 Plan make_plan(const NoiseSchedule& schedule, const SamplerConfig& config) {
   Plan p;
   p.ddpm = config.sampler == "ddpm";
-  p.ts = schedule.ddim_timesteps(p.ddpm ? static_cast<int>(schedule.timesteps()) : config.steps);
+  p.dpmpp = config.sampler == "dpmpp2m";
+  if (p.dpmpp) {
+    p.ts = logsnr_timesteps(schedule, config.steps);
+  } else {
+    p.ts = schedule.ddim_timesteps(p.ddpm ? static_cast<int>(schedule.timesteps()) : config.steps);
+  }
   return p;
 }
 
-// One update of a chain: draws its noise (when the step needs any) from gen.
-at::Tensor step_chain(const NoiseSchedule& schedule, const Plan& plan, size_t i, const at::Tensor& z,
-                      const at::Tensor& e, double eta, at::Generator& gen) {
-  const int64_t t = plan.ts[i];
-  const int64_t tp = i + 1 < plan.ts.size() ? plan.ts[i + 1] : -1;
-  if (plan.ddpm) {
-    at::Tensor noise;
-    if (t > 0) noise = draw(gen, z.size(0), z.size(1), z.options());
-    return schedule.ddpm_step(z, t, e, noise);
+// The updates of one chain: draws its noise (when a step needs any) from its generator and, for
+// the multistep solver, keeps the previous clean-latent estimate.
+class ChainStepper {
+ public:
+  ChainStepper(const NoiseSchedule& schedule, const Plan& plan, double eta, uint64_t seed)
+      : schedule_(schedule), plan_(plan), eta_(eta), gen_(at::make_generator<at::CPUGeneratorImpl>(seed)) {}
+
+  at::Tensor initial_noise(int64_t channels, int64_t length, const at::TensorOptions& opts) {
+    return draw(gen_, channels, length, opts);
   }
-  at::Tensor noise;
-  if (schedule.ddim_sigma(t, tp, eta) > 0.0) noise = draw(gen, z.size(0), z.size(1), z.options());
-  return schedule.ddim_step(z, t, tp, e, eta, noise);
-}
+
+  // Step i of the plan: z at plan.ts[i] with the noise prediction e -> z at the next timestep.
+  at::Tensor step(size_t i, const at::Tensor& z, const at::Tensor& e) {
+    const int64_t t = plan_.ts[i];
+    const int64_t tp = i + 1 < plan_.ts.size() ? plan_.ts[i + 1] : -1;
+    at::Tensor noise;
+    if (plan_.ddpm) {
+      if (t > 0) noise = draw(gen_, z.size(0), z.size(1), z.options());
+      return schedule_.ddpm_step(z, t, e, noise);
+    }
+    if (plan_.dpmpp) {
+      auto x0 = schedule_.predict_x0(z, t, e);
+      if (eta_ > 0.0 && tp >= 0) noise = draw(gen_, z.size(0), z.size(1), z.options());
+      // The last update (into t = 0) is first order, as DPM-Solver++'s reference samplers do
+      // ("lower order final"): on the largest lambda step the extrapolation overshoots.
+      const bool final_update = i + 2 == plan_.ts.size();
+      auto out = schedule_.dpmpp_step(z, t, tp, x0, final_update ? at::Tensor() : x0_last_, t_last_,
+                                      eta_, noise);
+      x0_last_ = x0;
+      t_last_ = t;
+      return out;
+    }
+    if (schedule_.ddim_sigma(t, tp, eta_) > 0.0) noise = draw(gen_, z.size(0), z.size(1), z.options());
+    return schedule_.ddim_step(z, t, tp, e, eta_, noise);
+  }
+
+ private:
+  const NoiseSchedule& schedule_;
+  const Plan& plan_;
+  double eta_;
+  at::Generator gen_;
+  at::Tensor x0_last_;  // the previous step's clean estimate (dpmpp2m)
+  int64_t t_last_ = -1;
+};
 
 at::Tensor sample_with_base(const EpsFunction& eps, const NoiseSchedule& schedule, int64_t channels,
                             const at::Tensor& cond, const at::Tensor& base, int64_t length,
@@ -178,11 +237,11 @@ at::Tensor sample_with_base(const EpsFunction& eps, const NoiseSchedule& schedul
   if (l < 1 || channels < 1) throw ShapeError("sample_conditional: length and channels must be >= 1");
   auto opts = cond.defined() ? cond.options() : torch::TensorOptions().dtype(torch::kFloat32);
   const Plan plan = make_plan(schedule, config);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-  auto z = draw(gen, channels, l, opts);
+  ChainStepper chain(schedule, plan, config.eta, config.seed);
+  auto z = chain.initial_noise(channels, l, opts);
   for (size_t i = 0; i < plan.ts.size(); ++i) {
     auto e = guided_eps_with_base(eps, z, plan.ts[i], cond, base, config);
-    z = step_chain(schedule, plan, i, z, e, config.eta, gen);
+    z = chain.step(i, z, e);
     if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
   }
   return z;
@@ -237,10 +296,10 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
   }
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   const Plan plan = make_plan(schedule, config);
-  auto gen_a = at::make_generator<at::CPUGeneratorImpl>(config.seed);
-  auto gen_m = at::make_generator<at::CPUGeneratorImpl>(joint_partner_seed(config.seed));
-  auto za = draw(gen_a, d_a, length, opts);
-  auto zm = draw(gen_m, d_m, length, opts);
+  ChainStepper chain_a(schedule, plan, config.eta, config.seed);
+  ChainStepper chain_m(schedule, plan, config.eta, joint_partner_seed(config.seed));
+  auto za = chain_a.initial_noise(d_a, length, opts);
+  auto zm = chain_m.initial_noise(d_m, length, opts);
   const double threshold = config.tc * static_cast<double>(schedule.timesteps());
   const double s = config.guidance;
   const double sb = config.clock_guidance.value_or(s);  // the base's own scale
@@ -273,8 +332,8 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
       ea = base_a.defined() ? guide_base(na, ba, ca) : guide(ba, ca);
       em = base_m.defined() ? guide_base(nm, bm, cm) : guide(bm, cm);
     }
-    za = step_chain(schedule, plan, i, za, ea, config.eta, gen_a);
-    zm = step_chain(schedule, plan, i, zm, em, config.eta, gen_m);
+    za = chain_a.step(i, za, ea);
+    zm = chain_m.step(i, zm, em);
     if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
   }
   return {za, zm};

@@ -41,6 +41,20 @@ class NoiseSchedule {
                        double eta, const at::Tensor& noise) const;
   double ddim_sigma(int64_t t, int64_t t_prev, double eta) const;
 
+  // Half the log signal-to-noise ratio, lambda_t = log(sqrt(abar_t) / sqrt(1 - abar_t)).
+  double half_log_snr(int64_t t) const;
+
+  // DPM-Solver++(2M) step t -> t_prev (t_prev < t; -1 ends at the clean latent, returning x0) from
+  // the clean-latent estimate x0 at t and, for the second-order correction, x0_last, the estimate
+  // at the previously visited timestep t_last > t (undefined: first order). With eta > 0 the SDE
+  // form: z' = (sigma'/sigma) e^{-eta h} z + alpha' (1 - e^{-(1+eta) h}) D
+  // + sigma' sqrt(1 - e^{-2 eta h}) noise, h = lambda_{t_prev} - lambda_t, D = x0 (first order) or
+  // x0 + (x0 - x0_last) / (2r), r = (lambda_t - lambda_{t_last}) / h. z, x0, x0_last, noise: the
+  // same shape; noise may be undefined when eta = 0.
+  at::Tensor dpmpp_step(const at::Tensor& z, int64_t t, int64_t t_prev, const at::Tensor& x0,
+                        const at::Tensor& x0_last, int64_t t_last, double eta,
+                        const at::Tensor& noise) const;
+
   // The timesteps a DDIM sampler with `steps` steps visits, from T-1 down to 0, evenly spaced
   // (steps = T visits every timestep). Throws ConfigError unless 1 <= steps <= T.
   std::vector<int64_t> ddim_timesteps(int steps) const;

@@ -21,9 +21,13 @@
 namespace momu {
 
 struct SamplerConfig {
-  std::string sampler = "ddim";  // "ddpm" (all T steps, ancestral) or "ddim"
-  int steps = 50;                // DDIM steps (ignored by ddpm)
-  double eta = 0.0;              // DDIM stochasticity (0: deterministic; 1 with steps = T: DDPM)
+  // "ddpm" (all T steps, ancestral), "ddim", or "dpmpp2m": DPM-Solver++(2M), the second-order
+  // multistep solver on the clean-latent prediction (Lu et al. 2022), with eta > 0 its SDE form
+  // (at first order and eta 0 or 1 a step equals DDIM's with the same eta).
+  std::string sampler = "ddim";
+  int steps = 50;                // DDIM / DPM-Solver++ steps (ignored by ddpm)
+  double eta = 0.0;              // stochasticity (0: deterministic; ddim: 1 with steps = T is DDPM;
+                                 // dpmpp2m: 1 is the reverse SDE)
   double guidance = 3.0;         // classifier-free guidance scale s (1: the conditional model)
   // Guidance of a base condition (clock experts: the beat clock without the partner's content)
   // on its own, s_b: eps_null + s_b (eps_base - eps_null) + s (eps_cond - eps_base). Unset: s_b = s,
