@@ -45,7 +45,8 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
                   "else the shipped models/default)");
   cmd->add_option("--vae", a->vae, "BiCoR-VAE checkpoint folder (overrides <model>/vae)");
   cmd->add_option("--motion2music-expert", a->m2a, "motion2music checkpoint (overrides the model's)");
-  cmd->add_option("--music2motion-expert", a->a2m, "music2motion checkpoint (overrides the model's)");
+  cmd->add_option("--music2motion-expert", a->a2m,
+                  "music2motion checkpoint (overrides the model's, for joint generation too)");
   cmd->add_option("--motion", a->motion, "motion2music: the input motion (.json, .npy, .bvh, DwM folder)");
   cmd->add_option("--music", a->music, "music2motion: the input music (wav, flac, ogg, mp3)");
   cmd->add_option("--seconds", a->seconds, "joint: length in seconds (default 20)")
@@ -142,7 +143,10 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     }
     if (!a->vae.empty()) paths.vae = a->vae;
     if (!a->m2a.empty()) paths.motion2music = a->m2a;
-    if (!a->a2m.empty()) paths.music2motion = a->a2m;
+    if (!a->a2m.empty()) {
+      paths.music2motion = a->a2m;
+      paths.joint_music2motion.clear();  // the given expert is the dance expert of every task
+    }
     if (a->task != "music2motion" && paths.motion2music.empty()) {
       throw ConfigError("generate: the model has no motion2music expert (--motion2music-expert)");
     }

@@ -12,7 +12,7 @@ namespace momu::cli {
 
 void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   struct Args {
-    std::string model, vae, m2a, a2m, out, dtype = "float16";
+    std::string model, vae, m2a, a2m, joint_a2m, out, dtype = "float16";
     // Generation defaults to set per expert (-1: not given, keep the trained one).
     struct ExpertDefaults {
       double guidance = -1.0, clock_guidance = -1.0, eta = -1.0;
@@ -25,6 +25,9 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--vae", a->vae, "BiCoR-VAE checkpoint folder (overrides <model>/vae)");
   cmd->add_option("--motion2music-expert", a->m2a, "motion2music checkpoint (overrides <model>'s)");
   cmd->add_option("--music2motion-expert", a->a2m, "music2motion checkpoint (overrides <model>'s)");
+  cmd->add_option("--joint-music2motion-expert", a->joint_a2m,
+                  "a second music2motion checkpoint that joint generation uses (optional; "
+                  "overrides <model>'s joint_music2motion/; \"none\": pack without one)");
   cmd->add_option("--out", a->out, "the model folder to write (replaced atomically)")->required();
   cmd->add_option("--dtype", a->dtype, "weight storage: float16 (default, half the size) or float32")
       ->check(CLI::IsMember({"float16", "float32"}));
@@ -44,7 +47,8 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   }
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part (and the source model's\n"
-      "sampling.json, the joint task's sampler defaults); float16 weights are loaded back\n"
+      "sampling.json, the joint task's sampler defaults; joint_music2motion/, the dance expert of\n"
+      "joint generation, when there is one); float16 weights are loaded back\n"
       "into float32 modules. The experts are re-stamped with the packed VAE's fingerprint; experts\n"
       "trained on another VAE are refused.\n\n"
       "Example (how models/default was made, models/MODEL_CARD.md):\n"
@@ -61,6 +65,11 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     if (!a->vae.empty()) paths.vae = a->vae;
     if (!a->m2a.empty()) paths.motion2music = a->m2a;
     if (!a->a2m.empty()) paths.music2motion = a->a2m;
+    if (a->joint_a2m == "none") {
+      paths.joint_music2motion.clear();
+    } else if (!a->joint_a2m.empty()) {
+      paths.joint_music2motion = a->joint_a2m;
+    }
     if (paths.vae.empty() || paths.motion2music.empty() || paths.music2motion.empty()) {
       throw ConfigError(
           "pack-model: give --model <folder>, or --vae, --motion2music-expert and "

@@ -115,7 +115,10 @@ void write_joint_sampler(const fs::path& source, const fs::path& tmp, const Expe
   ModelSampling sampling;
   if (!source.empty()) sampling = read_model_sampling(source);
   if (any(joint)) {
-    const fs::path m2a_config = tmp / "music2motion" / "config.json";
+    // The dance expert joint generation uses (joint_music2motion/ when packed).
+    const fs::path dance = fs::is_directory(tmp / "joint_music2motion") ? tmp / "joint_music2motion"
+                                                                         : tmp / "music2motion";
+    const fs::path m2a_config = dance / "config.json";
     const DiffusionExpertSpec spec = read_json_file(m2a_config).at("model").get<DiffusionExpertSpec>();
     SamplerConfig s = sampling.joint ? *sampling.joint : spec.sampler;
     apply_defaults(joint, spec.uses_clock(), "pack-model: the joint sampler", s);
@@ -148,12 +151,22 @@ PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDty
     throw ConfigError("pack-model: a model needs a VAE and both experts (motion2music, music2motion)");
   }
   const std::string source_fingerprint = bicor_vae_fingerprint(from.vae);
-  for (const fs::path& expert : {from.motion2music, from.music2motion}) {
+  std::vector<fs::path> experts{from.motion2music, from.music2motion};
+  if (!from.joint_music2motion.empty()) experts.push_back(from.joint_music2motion);
+  for (const fs::path& expert : experts) {
     const std::string recorded = expert_vae_fingerprint(expert);
     if (recorded != source_fingerprint) {
       throw ConfigError(expert.string() + ": this expert was trained on the VAE with fingerprint " +
                         recorded + ", not on " + from.vae.string() + " (fingerprint " +
                         source_fingerprint + ")");
+    }
+  }
+  if (!from.joint_music2motion.empty()) {
+    const fs::path cfg = from.joint_music2motion / "config.json";
+    const std::string direction = read_json_file(cfg).at("model").get<DiffusionExpertSpec>().direction;
+    if (direction != "music2motion") {
+      throw ConfigError(from.joint_music2motion.string() + ": a " + direction +
+                        " expert, expected music2motion (the joint task's dance expert)");
     }
   }
   // The VAE must load as a whole BiCoR-VAE with its motion stage (what a Pipeline needs).
@@ -170,11 +183,15 @@ PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDty
     summary.parts.push_back(pack_weights("vae", from.vae, tmp / "vae", dtype));
     write_config(from.vae, tmp / "vae", dtype, "");
     summary.vae_fingerprint = bicor_vae_fingerprint(tmp / "vae");
-    for (const auto& [name, src] : {std::pair<std::string, fs::path>{"motion2music", from.motion2music},
-                                    std::pair<std::string, fs::path>{"music2motion", from.music2motion}}) {
+    std::vector<std::pair<std::string, fs::path>> parts{{"motion2music", from.motion2music},
+                                                        {"music2motion", from.music2motion}};
+    if (!from.joint_music2motion.empty()) parts.emplace_back("joint_music2motion", from.joint_music2motion);
+    for (const auto& [name, src] : parts) {
       summary.parts.push_back(pack_weights(name, src, tmp / name, dtype));
-      write_config(src, tmp / name, dtype, summary.vae_fingerprint,
-                   name == "motion2music" ? &samplers.motion2music : &samplers.music2motion);
+      const ExpertSamplerDefaults* defaults = name == "motion2music"   ? &samplers.motion2music
+                                              : name == "music2motion" ? &samplers.music2motion
+                                                                       : nullptr;
+      write_config(src, tmp / name, dtype, summary.vae_fingerprint, defaults);
     }
     write_joint_sampler(from.sampling, tmp, samplers.joint);
     // The packed folder must load as a pipeline before it replaces `out`.

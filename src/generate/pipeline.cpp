@@ -28,6 +28,17 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+// The expert's denoiser; when gflop is given each call adds its floating-point work to it.
+EpsFunction counted_eps(DiffusionExpert& expert, double* gflop) {
+  EpsFunction eps = expert.eps();
+  if (gflop == nullptr) return eps;
+  const DenoiserConfig dc = expert.spec().denoiser;
+  return [eps, dc, gflop](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond) {
+    *gflop += denoiser_flops(dc, z.size(-1)) * static_cast<double>(z.dim() == 3 ? z.size(0) : 1) / 1e9;
+    return eps(z, t, cond);
+  };
+}
+
 void add(double* slot, double seconds) {
   if (slot) *slot += seconds;
 }
@@ -57,6 +68,7 @@ PipelinePaths PipelinePaths::from_model_dir(const fs::path& dir) {
   p.vae = dir / "vae";
   if (fs::is_directory(dir / "motion2music")) p.motion2music = dir / "motion2music";
   if (fs::is_directory(dir / "music2motion")) p.music2motion = dir / "music2motion";
+  if (fs::is_directory(dir / "joint_music2motion")) p.joint_music2motion = dir / "joint_music2motion";
   if (fs::exists(dir / "sampling.json")) p.sampling = dir / "sampling.json";
   return p;
 }
@@ -95,20 +107,35 @@ Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
   };
   if (!paths.motion2music.empty()) p.motion2music_ = load_expert(paths.motion2music, "motion2music");
   if (!paths.music2motion.empty()) p.music2motion_ = load_expert(paths.music2motion, "music2motion");
+  if (!paths.joint_music2motion.empty()) {
+    if (!p.motion2music_) {
+      throw ConfigError(paths.joint_music2motion.string() +
+                        ": a joint music2motion expert needs the motion2music expert");
+    }
+    p.joint_music2motion_ = load_expert(paths.joint_music2motion, "music2motion");
+  }
+  // 0.1%: an expert trained on the float16-packed VAE measures the latent std a few 1e-5 away
+  // from one trained on the float32 original that the pack was made from.
+  auto check_pair = [](const DiffusionExpert& a, const fs::path& pa, const DiffusionExpert& m,
+                       const fs::path& pm, bool same_condition) {
+    if (std::abs(a.spec().music_scale / m.spec().music_scale - 1.0) > 1e-3 ||
+        std::abs(a.spec().motion_scale / m.spec().motion_scale - 1.0) > 1e-3) {
+      throw ConfigError(pa.string() + " and " + pm.string() + ": the experts disagree on the latent scales");
+    }
+    if (nlohmann::json(a.spec().schedule) != nlohmann::json(m.spec().schedule)) {
+      throw ConfigError(pa.string() + " and " + pm.string() + ": the experts have different noise schedules");
+    }
+    if (same_condition && a.spec().uses_clock() != m.spec().uses_clock()) {
+      throw ConfigError(pa.string() + " and " + pm.string() +
+                        ": one expert has a \"clock\" condition and the other not");
+    }
+  };
   if (p.motion2music_ && p.music2motion_) {
-    const auto& a = p.motion2music_->spec();
-    const auto& m = p.music2motion_->spec();
-    // 0.1%: an expert trained on the float16-packed VAE measures the latent std a few 1e-5 away
-    // from one trained on the float32 original that the pack was made from.
-    if (std::abs(a.music_scale / m.music_scale - 1.0) > 1e-3 ||
-        std::abs(a.motion_scale / m.motion_scale - 1.0) > 1e-3) {
-      throw ConfigError(paths.motion2music.string() + " and " + paths.music2motion.string() +
-                        ": the experts disagree on the latent scales");
-    }
-    if (nlohmann::json(a.schedule) != nlohmann::json(m.schedule)) {
-      throw ConfigError(paths.motion2music.string() + " and " + paths.music2motion.string() +
-                        ": the experts have different noise schedules");
-    }
+    check_pair(*p.motion2music_, paths.motion2music, *p.music2motion_, paths.music2motion, false);
+  }
+  if (p.joint_music2motion_) {
+    check_pair(*p.motion2music_, paths.motion2music, *p.joint_music2motion_, paths.joint_music2motion,
+               true);
   }
   if (!paths.sampling.empty()) {
     p.joint_sampler_ = read_model_sampling(paths.sampling).joint;
@@ -129,6 +156,10 @@ DiffusionExpert& Pipeline::motion2music() {
 DiffusionExpert& Pipeline::music2motion() {
   if (!music2motion_) throw ConfigError("this model has no music2motion expert");
   return *music2motion_;
+}
+
+DiffusionExpert& Pipeline::joint_dance_expert() {
+  return joint_music2motion_ ? *joint_music2motion_ : music2motion();
 }
 
 TaskSamplers Pipeline::default_samplers() const {
@@ -244,7 +275,8 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& input, const GenerateOpti
   // Clock experts: the clock alone is the base of the guidance (SamplerConfig::clock_guidance).
   const at::Tensor base = s.uses_clock() && options.sampler.clock_guidance ? with_content(cond, at::Tensor())
                                                                           : at::Tensor();
-  auto za = sample_conditional_with_base(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
+  double* gflop = timings ? &timings->denoiser_gflop : nullptr;
+  auto za = sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(), s.denoiser.latent_channels,
                                          cond, base, options.sampler, progress) /
             s.music_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
@@ -306,7 +338,8 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   // Clock experts: the clock alone is the base of the guidance (SamplerConfig::clock_guidance).
   const at::Tensor base = s.uses_clock() && options.sampler.clock_guidance ? with_content(cond, at::Tensor())
                                                                           : at::Tensor();
-  auto zm = sample_conditional_with_base(expert.eps(), expert.schedule(), s.denoiser.latent_channels,
+  double* gflop = timings ? &timings->denoiser_gflop : nullptr;
+  auto zm = sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(), s.denoiser.latent_channels,
                                          cond, base, options.sampler, progress) /
             s.motion_scale;
   add(timings ? &timings->sampling_s : nullptr, since(t0));
@@ -329,7 +362,8 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
                                                            GenerateTimings* timings,
                                                            const ProgressCallback& progress) {
   DiffusionExpert& a = motion2music();
-  DiffusionExpert& m = music2motion();
+  DiffusionExpert& m = joint_dance_expert();
+  double* gflop = timings ? &timings->denoiser_gflop : nullptr;
   if (!(seconds > 0.0) || !std::isfinite(seconds) || seconds > 3600.0) {
     throw ConfigError("joint generation: seconds must be in (0, 3600], got " + std::to_string(seconds));
   }
@@ -385,12 +419,12 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
       const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
       return with_content(base, music_energy_content(mel, k, fr));
     };
-    std::tie(za, zm) = sample_joint_with_base(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
-                                              m.spec().denoiser.latent_channels, a.schedule(), length,
+    std::tie(za, zm) = sample_joint_with_base(counted_eps(a, gflop), a.spec().denoiser.latent_channels,
+                                              counted_eps(m, gflop), m.spec().denoiser.latent_channels, a.schedule(), length,
                                               options.sampler, base, base, clock_a, clock_m, progress);
   } else {
-    std::tie(za, zm) = sample_joint(a.eps(), a.spec().denoiser.latent_channels, m.eps(),
-                                    m.spec().denoiser.latent_channels, a.schedule(), length,
+    std::tie(za, zm) = sample_joint(counted_eps(a, gflop), a.spec().denoiser.latent_channels,
+                                    counted_eps(m, gflop), m.spec().denoiser.latent_channels, a.schedule(), length,
                                     options.sampler, progress, cond_a, cond_m);
   }
   add(timings ? &timings->sampling_s : nullptr, since(t0));

@@ -2,6 +2,7 @@
 // sampling.json file, what Pipeline::default_samplers gives each task, pack-model's --joint-*
 // options, and that `momu generate --task joint` starts from the joint entry.
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "momu/generate/model_sampling.h"
 #include "momu/generate/pipeline.h"
 #include "momu/io/json_file.h"
+#include "momu/io/safetensors.h"
 #include "test_util.h"
 
 using namespace momu;
@@ -155,5 +157,63 @@ TEST(PackModel, SetsJointDefaultsAndKeepsThemWhenRepacking) {
   r = test::run_momu("pack-model -q --model " + first.string() + " --joint-guidance -1 --out " +
                      (tmp.path() / "bad").string());
   EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
+}
+
+// A model folder may hold a second music2motion expert that only joint generation uses
+// (joint_music2motion/): pack-model copies it, Pipeline::joint takes its dance from it, the
+// single tasks keep theirs, and a joint expert of the wrong kind is refused naming its folder.
+TEST(PackModel, AJointDanceExpertIsPackedAndUsedByJointGenerationOnly) {
+  test::TempDir tmp;
+  // Another music2motion expert: the shipped one with its output layer shifted.
+  const fs::path other = tmp.path() / "other_music2motion";
+  fs::create_directories(other);
+  fs::copy_file(shipped() / "music2motion" / "config.json", other / "config.json");
+  SafetensorsFile w = load_safetensors(shipped() / "music2motion" / "model.safetensors");
+  ASSERT_TRUE(w.tensors.count("denoiser.out_proj.bias"));
+  w.tensors["denoiser.out_proj.bias"] = (w.tensors["denoiser.out_proj.bias"].to(torch::kFloat32) + 0.2).contiguous();
+  save_safetensors(other / "model.safetensors", w.tensors, w.metadata);
+
+  PipelinePaths paths = PipelinePaths::from_model_dir(shipped());
+  EXPECT_TRUE(paths.joint_music2motion.empty()) << "the shipped model has no joint expert";
+  paths.joint_music2motion = other;
+  const fs::path packed = tmp.path() / "packed";
+  const PackSummary summary = pack_model(paths, packed, WeightDtype::kFloat32);
+  ASSERT_EQ(summary.parts.size(), 4u);
+  EXPECT_EQ(summary.parts.back().name, "joint_music2motion");
+  ASSERT_TRUE(fs::exists(packed / "joint_music2motion" / "model.safetensors"));
+
+  Pipeline with = Pipeline::load(PipelinePaths::from_model_dir(packed));
+  Pipeline without = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  ASSERT_TRUE(with.has_joint_music2motion());
+  EXPECT_FALSE(without.has_joint_music2motion());
+  GenerateOptions o;
+  o.sampler = without.default_samplers().joint;
+  o.sampler.steps = 2;
+  o.griffin_lim_iterations = 1;
+  o.bpm = 100.0;
+  const auto joint_with = with.joint(2.0, o).second.latent;
+  const auto joint_without = without.joint(2.0, o).second.latent;
+  EXPECT_GT((joint_with - joint_without).abs().max().item<double>(), 1e-3) << "joint did not use the joint expert";
+  // Music to motion keeps the main expert (the packed float32 weights are the shipped ones).
+  Audio audio;
+  audio.sample_rate_hz = 22050;
+  audio.samples = 0.1 * torch::sin(torch::arange(2 * 22050, torch::kFloat32) * 0.05);
+  GenerateOptions m = o;
+  m.sampler = without.default_samplers().music2motion;
+  m.sampler.steps = 2;
+  EXPECT_LT((with.music_to_motion(audio, m).latent - without.music_to_motion(audio, m).latent).abs().max().item<double>(), 1e-4);
+
+  // The CLI: --joint-music2motion-expert none packs without it; a motion2music expert in its
+  // place is refused naming the folder, and nothing is written.
+  auto r = test::run_momu("pack-model -q --model " + packed.string() + " --joint-music2motion-expert none --out " +
+                          (tmp.path() / "dropped").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "dropped" / "joint_music2motion"));
+  r = test::run_momu("pack-model -q --model " + shipped().string() + " --joint-music2motion-expert " +
+                     (shipped() / "motion2music").string() + " --out " + (tmp.path() / "bad").string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("motion2music"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expected music2motion"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
 }

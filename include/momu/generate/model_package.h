@@ -25,7 +25,7 @@ WeightDtype weight_dtype_from_string(const std::string& name);
 std::string to_string(WeightDtype dtype);
 
 struct PackedPart {
-  std::string name;              // "vae", "motion2music", "music2motion"
+  std::string name;              // "vae", "motion2music", "music2motion", "joint_music2motion"
   std::filesystem::path source;  // the checkpoint folder it came from
   int64_t parameters = 0;        // number of floating-point weight values
   int64_t bytes = 0;             // size of the packed model.safetensors
@@ -54,7 +54,8 @@ struct PackSamplerDefaults {
   ExpertSamplerDefaults joint;
 };
 
-// Packs `from` (the VAE and both experts are required) into `out`, atomically: a temporary
+// Packs `from` (the VAE and both experts are required; from.joint_music2motion, a second
+// music2motion expert for joint generation, is optional) into `out`, atomically: a temporary
 // sibling folder is filled and then replaces `out`. Throws ConfigError when an expert's recorded
 // VAE fingerprint is not that of from.vae, or a part is missing; FormatError for weights that do
 // not fit in float16 (non-finite or beyond +-65504); IoError / FormatError naming the file for

@@ -28,6 +28,9 @@ struct PipelinePaths {
   std::filesystem::path vae;
   std::filesystem::path motion2music;  // empty: not loaded
   std::filesystem::path music2motion;  // empty: not loaded
+  // An optional music2motion expert for joint generation only (joint_music2motion/: one trained
+  // for the wider range of tempi `--bpm` asks for); empty: joint generation uses music2motion.
+  std::filesystem::path joint_music2motion;
   std::filesystem::path sampling;      // empty: none
   static PipelinePaths from_model_dir(const std::filesystem::path& dir);
 };
@@ -51,6 +54,9 @@ struct GenerateOptions {
 
 struct GenerateTimings {
   double encode_s = 0, sampling_s = 0, decode_s = 0, vocoder_s = 0;
+  // Floating-point work of the denoiser calls made while sampling, in GFLOP (denoiser_flops per
+  // window; machine-independent: divide by the output's seconds for GFLOP per second of output).
+  double denoiser_gflop = 0;
   double total() const { return encode_s + sampling_s + decode_s + vocoder_s; }
 };
 
@@ -83,6 +89,9 @@ class Pipeline {
   bool has_music2motion() const { return music2motion_ != nullptr; }
   DiffusionExpert& motion2music();  // throws ConfigError when not loaded
   DiffusionExpert& music2motion();
+  bool has_joint_music2motion() const { return joint_music2motion_ != nullptr; }
+  // The dance expert joint generation uses: joint_music2motion when loaded, else music2motion.
+  DiffusionExpert& joint_dance_expert();
   // The sampler defaults saved with the model, per task: motion2music and music2motion their
   // expert's (the other expert's when one is missing), joint the model's sampling.json "joint"
   // entry, else the music2motion expert's.
@@ -120,7 +129,7 @@ class Pipeline {
 
  private:
   std::unique_ptr<BicorVae> vae_;
-  std::unique_ptr<DiffusionExpert> motion2music_, music2motion_;
+  std::unique_ptr<DiffusionExpert> motion2music_, music2motion_, joint_music2motion_;
   std::optional<SamplerConfig> joint_sampler_;  // from sampling.json
 };
 
