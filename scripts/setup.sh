@@ -21,6 +21,7 @@ PACKAGES=(
   assimp-testmodels       # real CMU BVH captures for the BVH tests
   libcairo2-dev           # momu render: drawing the stick-figure frames
   ffmpeg                  # momu render: H.264/AAC encoding and muxing (run as a program)
+  python3-torch           # bench/compare_torch.sh: the PyTorch-Python reference of the denoiser (torch 1.13)
   titanion-data           # free music (BSD licence, 3 tracks of 64-90 s) for the music2motion example
 )
 
