@@ -16,6 +16,8 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     // Generation defaults to set per expert (-1: not given, keep the trained one).
     struct ExpertDefaults {
       double guidance = -1.0, clock_guidance = -1.0, eta = -1.0;
+      std::string sampler;
+      int steps = -1;
     } m2a_defaults, a2m_defaults, joint_defaults;
   };
   auto a = std::make_shared<Args>();
@@ -31,7 +33,7 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--out", a->out, "the model folder to write (replaced atomically)")->required();
   cmd->add_option("--dtype", a->dtype, "weight storage: float16 (default, half the size) or float32")
       ->check(CLI::IsMember({"float16", "float32"}));
-  // --<task>-guidance / -clock-guidance / -eta; "joint" goes to sampling.json (default: the
+  // --<task>-guidance / -clock-guidance / -eta / -sampler / -steps; "joint" goes to sampling.json (default: the
   // music2motion expert's).
   for (auto [name, d, whose] : {std::tuple<std::string, Args::ExpertDefaults*, std::string>{
                                     "motion2music", &a->m2a_defaults, "the motion2music expert's"},
@@ -42,8 +44,12 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     cmd->add_option("--" + name + "-clock-guidance", d->clock_guidance,
                     "set " + whose + " default clock guidance (clock experts)")
         ->check(finite_range(0.0, 100.0));
-    cmd->add_option("--" + name + "-eta", d->eta, "set " + whose + " default DDIM eta")
+    cmd->add_option("--" + name + "-eta", d->eta, "set " + whose + " default eta (stochasticity)")
         ->check(finite_range(0.0, 1.0));
+    cmd->add_option("--" + name + "-sampler", d->sampler, "set " + whose + " default sampler")
+        ->check(CLI::IsMember({"ddim", "dpmpp2m", "ddpm"}));
+    cmd->add_option("--" + name + "-steps", d->steps, "set " + whose + " default step count")
+        ->check(CLI::Range(1, kMaxSamplerSteps));
   }
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part (and the source model's\n"
@@ -81,6 +87,8 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
       if (d.guidance != -1.0) e.guidance = d.guidance;
       if (d.clock_guidance != -1.0) e.clock_guidance = d.clock_guidance;
       if (d.eta != -1.0) e.eta = d.eta;
+      if (!d.sampler.empty()) e.sampler = d.sampler;
+      if (d.steps != -1) e.steps = d.steps;
       return e;
     };
     const PackSamplerDefaults samplers{defaults(a->m2a_defaults), defaults(a->a2m_defaults),

@@ -78,16 +78,31 @@ PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::
   return part;
 }
 
-bool any(const ExpertSamplerDefaults& d) { return d.guidance || d.clock_guidance || d.eta; }
+bool any(const ExpertSamplerDefaults& d) {
+  return d.guidance || d.clock_guidance || d.eta || d.sampler || d.steps;
+}
 
 // The given defaults over `s`, validated. `what` names the sampler in the error of clock guidance
 // for experts without a beat clock.
-void apply_defaults(const ExpertSamplerDefaults& d, bool uses_clock, const std::string& what, SamplerConfig& s) {
-  if (d.clock_guidance && !uses_clock) throw ConfigError(what + ": clock guidance for an expert without a beat clock");
+void apply_defaults(const ExpertSamplerDefaults& d, const DiffusionExpertSpec& spec, const std::string& what,
+                    SamplerConfig& s) {
+  if (d.clock_guidance && !spec.uses_clock()) {
+    throw ConfigError(what + ": clock guidance for an expert without a beat clock");
+  }
   if (d.guidance) s.guidance = *d.guidance;
   if (d.clock_guidance) s.clock_guidance = *d.clock_guidance;
   if (d.eta) s.eta = *d.eta;
-  s.validate();
+  if (d.sampler) s.sampler = *d.sampler;
+  if (d.steps) s.steps = *d.steps;
+  try {
+    s.validate();
+  } catch (const ConfigError& e) {
+    throw ConfigError(what + ": " + e.what());
+  }
+  if (s.sampler != "ddpm" && s.steps > spec.schedule.timesteps) {
+    throw ConfigError(what + ": " + std::to_string(s.steps) + " steps exceed the expert's " +
+                      std::to_string(spec.schedule.timesteps) + " diffusion timesteps");
+  }
 }
 
 // config.json of the source with a "packed" record (and, for experts, the new fingerprint).
@@ -97,7 +112,7 @@ void write_config(const fs::path& src, const fs::path& dst, WeightDtype dtype,
   if (!cfg.is_object()) throw FormatError((src / "config.json").string() + ": not a JSON object");
   if (sampler && any(*sampler)) {
     DiffusionExpertSpec spec = cfg.at("model").get<DiffusionExpertSpec>();
-    apply_defaults(*sampler, spec.uses_clock(), (src / "config.json").string(), spec.sampler);
+    apply_defaults(*sampler, spec, (src / "config.json").string(), spec.sampler);
     cfg["model"]["sampler"] = spec.sampler;
   }
   if (!new_vae_fingerprint.empty()) {
@@ -121,7 +136,7 @@ void write_joint_sampler(const fs::path& source, const fs::path& tmp, const Expe
     const fs::path m2a_config = dance / "config.json";
     const DiffusionExpertSpec spec = read_json_file(m2a_config).at("model").get<DiffusionExpertSpec>();
     SamplerConfig s = sampling.joint ? *sampling.joint : spec.sampler;
-    apply_defaults(joint, spec.uses_clock(), "pack-model: the joint sampler", s);
+    apply_defaults(joint, spec, "pack-model: the joint sampler", s);
     sampling.joint = s;
   }
   if (!source.empty() || sampling.joint) write_model_sampling(tmp / "sampling.json", sampling);

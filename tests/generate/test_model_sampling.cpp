@@ -160,6 +160,30 @@ TEST(PackModel, SetsJointDefaultsAndKeepsThemWhenRepacking) {
   EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
 }
 
+// --<task>-sampler / --<task>-steps set a task's solver and step count; more steps than the
+// schedule has are refused before anything is written.
+TEST(PackModel, SetsEachTasksSolverAndSteps) {
+  test::TempDir tmp;
+  const fs::path out = tmp.path() / "fast";
+  auto r = test::run_momu("pack-model -q --model " + shipped().string() +
+                          " --music2motion-sampler dpmpp2m --music2motion-steps 15 --joint-sampler dpmpp2m"
+                          " --joint-steps 12 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const TaskSamplers fast = Pipeline::load(PipelinePaths::from_model_dir(out)).default_samplers();
+  const TaskSamplers source = Pipeline::load(PipelinePaths::from_model_dir(shipped())).default_samplers();
+  EXPECT_EQ(fast.music2motion.sampler, "dpmpp2m");
+  EXPECT_EQ(fast.music2motion.steps, 15);
+  EXPECT_EQ(fast.music2motion.guidance, source.music2motion.guidance);
+  EXPECT_EQ(fast.joint.sampler, "dpmpp2m");
+  EXPECT_EQ(fast.joint.steps, 12);
+  EXPECT_EQ(nlohmann::json(fast.motion2music), nlohmann::json(source.motion2music));
+  r = test::run_momu("pack-model -q --model " + shipped().string() + " --motion2music-steps 1001 --out " +
+                     (tmp.path() / "bad").string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("1001 steps exceed the expert's 1000 diffusion timesteps"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
+}
+
 // A model folder may hold a second music2motion expert that only joint generation uses
 // (joint_music2motion/): pack-model copies it, Pipeline::joint takes its dance from it, the
 // single tasks keep theirs, and a joint expert of the wrong kind is refused naming its folder.

@@ -46,6 +46,8 @@ struct ExpertSamplerDefaults {
   std::optional<double> guidance;        // SamplerConfig::guidance
   std::optional<double> clock_guidance;  // SamplerConfig::clock_guidance (clock experts only)
   std::optional<double> eta;             // SamplerConfig::eta (DDIM stochasticity)
+  std::optional<std::string> sampler;    // SamplerConfig::sampler ("ddim", "dpmpp2m", "ddpm")
+  std::optional<int> steps;              // SamplerConfig::steps (at most the schedule's T)
 };
 struct PackSamplerDefaults {
   ExpertSamplerDefaults motion2music, music2motion;
