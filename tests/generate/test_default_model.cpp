@@ -150,6 +150,17 @@ TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
   EXPECT_EQ(joint.clock_guidance.value_or(-1.0), 16.0);
   EXPECT_EQ(joint.guidance, 8.0);
   EXPECT_EQ(joint.eta, 1.0);
+  // Version 3 (session 12): joint generation dances with its own expert (the wide tempo
+  // augmentation) and DPM-Solver++ 25 steps; motion to music DPM-Solver++ 15, music to motion
+  // DDIM 50 (fewer steps cost it FID_k on the validation split).
+  EXPECT_TRUE(p.has_joint_music2motion());
+  EXPECT_TRUE(p.joint_dance_expert().spec().uses_clock());
+  EXPECT_EQ(joint.sampler, "dpmpp2m");
+  EXPECT_EQ(joint.steps, 25);
+  EXPECT_EQ(p.default_samplers().motion2music.sampler, "dpmpp2m");
+  EXPECT_EQ(p.default_samplers().motion2music.steps, 15);
+  EXPECT_EQ(p.default_samplers().music2motion.sampler, "ddim");
+  EXPECT_EQ(p.default_samplers().music2motion.steps, 50);
   GenerateOptions o;
   o.sampler = joint;
   o.sampler.steps = 4;
@@ -169,14 +180,14 @@ TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   const fs::path f32 = tmp.path() / "f32";
   const PackSummary s =
       pack_model(PipelinePaths::from_model_dir(shipped()), f32, WeightDtype::kFloat32);
-  ASSERT_EQ(s.parts.size(), 3u);
+  ASSERT_EQ(s.parts.size(), 4u);  // vae, motion2music, music2motion, joint_music2motion
   for (const auto& p : s.parts) {
     EXPECT_EQ(p.max_abs_error, 0.0) << p.name << ": float16 -> float32 must be exact";
     EXPECT_GT(p.parameters, 100000) << p.name;
   }
   EXPECT_NE(s.vae_fingerprint, shipped_fp);
   EXPECT_EQ(s.vae_fingerprint, bicor_vae_fingerprint(f32 / "vae"));
-  for (const char* e : {"motion2music", "music2motion"}) {
+  for (const char* e : {"motion2music", "music2motion", "joint_music2motion"}) {
     EXPECT_EQ(read_json_file(f32 / e / "config.json")["model"]["vae_fingerprint"], s.vae_fingerprint);
   }
 
@@ -255,6 +266,6 @@ TEST(PackModel, RefusesExpertsOfAnotherVaeAndPartialModels) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto report = nlohmann::json::parse(r.out);
   EXPECT_EQ(report["dtype"], "float16");
-  EXPECT_EQ(report["parts"].size(), 3u);
+  EXPECT_EQ(report["parts"].size(), 4u);
   EXPECT_LT(report["bytes"].get<int64_t>(), 40ll << 20);
 }
