@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 
+#include "momu/core/error.h"
 #include "momu/core/log.h"
 
 namespace momu {
@@ -79,6 +80,18 @@ void apply_sampler_args(const SamplerArgs& args, int64_t max_steps, SamplerConfi
 // (<repo>/build/momu -> <repo>/models/default), share/momu/models/default of an installed one, or
 // the source tree's models/default. Throws ConfigError saying where it looked.
 std::filesystem::path resolve_model_dir(const std::string& flag, const std::string& verb);
+
+// Runs f(); a ShapeError it throws about its input (a motion too short for a beat clock, say)
+// comes back with the input's name in front: "<files>: <what>" (README, "Exit codes": errors
+// name the file).
+template <typename F>
+auto naming_input(const std::string& files, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ShapeError& e) {
+    throw ShapeError(files + ": " + e.what());
+  }
+}
 
 // The extension of a path in lower case, with its dot (".wav").
 std::string lower_ext(const std::filesystem::path& p);

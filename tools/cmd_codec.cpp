@@ -141,6 +141,9 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
     if (it == lat.tensors.end() || mod == lat.metadata.end()) {
       throw FormatError(da->latents + ": not a momu latent file (no 'latent' tensor or modality)");
     }
+    if (!torch::isfinite(it->second).all().item<bool>()) {
+      throw FormatError(da->latents + ": tensor 'latent' holds NaN or infinite values");
+    }
     int64_t frames = -1;
     if (auto f = lat.metadata.find("frames"); f != lat.metadata.end()) {
       frames = parse_latent_frames(f->second, da->latents);
@@ -155,7 +158,9 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
     const std::string ext = lower_ext(da->out);
     nlohmann::json report{{"output", da->out}, {"modality", mod->second}};
     if (mod->second == "music") {
-      at::Tensor mel = vae.decode_music(it->second).cpu();
+      // A latent of the wrong shape for this VAE names the file.
+      at::Tensor mel =
+          naming_input(da->latents, [&] { return vae.decode_music(it->second).cpu(); });
       if (frames > 0 && frames <= mel.size(1)) mel = mel.narrow(1, 0, frames).contiguous();
       if (ext == ".npy") {
         write_bytes_atomically(da->out, npy_bytes(mel));
@@ -173,7 +178,7 @@ void add_codec_commands(CLI::App& app, CliContext& ctx) {
       report["frames"] = mel.size(1);
     } else if (mod->second == "motion") {
       auto root = lat.tensors.count("start_root") ? lat.tensors.at("start_root") : at::Tensor();
-      Motion m = vae.decode_motion(it->second, root);
+      Motion m = naming_input(da->latents, [&] { return vae.decode_motion(it->second, root); });
       if (frames > 0 && frames <= m.num_frames()) m.joints = m.joints.narrow(0, 0, frames).contiguous();
       if (da->fps > 0 && std::abs(da->fps - m.fps) > 1e-9) m = resample_motion(m, da->fps);
       save_motion(da->out, m);

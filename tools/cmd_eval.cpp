@@ -94,6 +94,8 @@ std::vector<NamedPair> pair_paths(const fs::path& a, FileFilter fa, const std::s
   return out;
 }
 
+std::string both(const NamedPair& p) { return p.a.string() + ", " + p.b.string(); }
+
 bool audio_filter(const fs::path& p) { return is_audio_file(p); }
 bool motion_filter(const fs::path& p) { return is_motion_file(p); }
 
@@ -162,8 +164,8 @@ void run_beats(const EvalOptions& o, const CliContext& ctx) {
   lo.target_rate_hz = c.sample_rate_hz;
   std::vector<BeatPairScore> scores;
   for (const auto& p : pairs) {
-    BeatPairScore s =
-        beat_scores_audio(load_audio(p.a, lo).samples, load_audio(p.b, lo).samples, c);
+    const at::Tensor a = load_audio(p.a, lo).samples, b = load_audio(p.b, lo).samples;
+    BeatPairScore s = naming_input(both(p), [&] { return beat_scores_audio(a, b, c); });
     s.gen = p.a.filename().string();
     s.gt = p.b.filename().string();
     scores.push_back(s);
@@ -188,10 +190,12 @@ void run_motion_beats(const EvalOptions& o, const CliContext& ctx) {
   std::vector<BeatPairScore> scores;
   for (const auto& p : pairs) {
     const Motion m = load_motion_at(p.a, o.fps);
-    std::vector<double> beats;
-    for (int64_t f : motion_rhythm(m, dc).beat_frames) beats.push_back(f / m.fps);
-    BeatPairScore s =
-        motion_music_beat_scores(beats, m.duration_s(), load_audio(p.b, lo).samples, c);
+    const at::Tensor music = load_audio(p.b, lo).samples;
+    BeatPairScore s = naming_input(both(p), [&] {
+      std::vector<double> beats;
+      for (int64_t f : motion_rhythm(m, dc).beat_frames) beats.push_back(f / m.fps);
+      return motion_music_beat_scores(beats, m.duration_s(), music, c);
+    });
     s.gen = p.a.filename().string();
     s.gt = p.b.filename().string();
     scores.push_back(s);
@@ -219,7 +223,9 @@ void run_bas(const EvalOptions& o, const CliContext& ctx) {
   std::vector<double> fps_used;
   for (const auto& p : pairs) {
     const Motion m = load_motion_at(p.a, o.fps);
-    const BeatAlignResult r = beat_align_score(m.joints, m.fps, load_audio(p.b, lo).samples, c);
+    const at::Tensor music = load_audio(p.b, lo).samples;
+    const BeatAlignResult r =
+        naming_input(both(p), [&] { return beat_align_score(m.joints, m.fps, music, c); });
     json j = r;
     j["motion"] = p.a.filename().string();
     j["music"] = p.b.filename().string();
@@ -251,8 +257,9 @@ void run_alignment(const EvalOptions& o, const CliContext& ctx) {
   double blc = 0, bpc = 0, lag = 0, tempo = 0, blc_r = 0, bpc_r = 0;
   for (const auto& p : pairs) {
     const Motion m = load_motion_at(p.a, o.fps);
-    const AlignmentResult r =
-        alignment_coherence(m.joints, m.skeleton, m.fps, load_audio(p.b, lo).samples, c);
+    const at::Tensor music = load_audio(p.b, lo).samples;
+    const AlignmentResult r = naming_input(
+        both(p), [&] { return alignment_coherence(m.joints, m.skeleton, m.fps, music, c); });
     json j = r;
     j["motion"] = p.a.filename().string();
     j["music"] = p.b.filename().string();
@@ -354,7 +361,11 @@ void common_skeleton(std::vector<LoadedMotion>& gen, std::vector<LoadedMotion>& 
 KineticSet kinetic_set(const std::vector<LoadedMotion>& motions) {
   KineticSet set;
   std::vector<at::Tensor> rows;
-  for (const auto& m : motions) rows.push_back(kinetic_features(m.motion.joints, m.motion.fps, m.motion.skeleton));
+  for (const auto& m : motions) {
+    rows.push_back(naming_input(m.path.string(), [&] {
+      return kinetic_features(m.motion.joints, m.motion.fps, m.motion.skeleton);
+    }));
+  }
   set.features = torch::stack(rows);
   return set;
 }
@@ -420,7 +431,9 @@ void run_plausibility(const EvalOptions& o, const CliContext& ctx) {
   const auto files = files_by_stem(o.motion, motion_filter, "--motion");
   for (const auto& [stem, path] : files) {
     const Motion m = load_motion_at(path, o.fps);
-    const Plausibility p = physical_plausibility(m.joints, m.fps, m.skeleton, at::Tensor(), c);
+    const Plausibility p = naming_input(path.string(), [&] {
+      return physical_plausibility(m.joints, m.fps, m.skeleton, at::Tensor(), c);
+    });
     json j = p;
     j["motion"] = path.filename().string();
     per.push_back(j);
@@ -459,15 +472,16 @@ void run_music_quality(const EvalOptions& o, const CliContext& ctx) {
   std::vector<at::Tensor> eg, er;
   for (const auto& p : pairs) {
     const at::Tensor g = load_audio(p.a, lo).samples, r = load_audio(p.b, lo).samples;
-    const ReconstructionDistances d = reconstruction_distances(g, r);
+    const ReconstructionDistances d =
+        naming_input(both(p), [&] { return reconstruction_distances(g, r); });
     per.push_back({{"gen", p.a.filename().string()},
                    {"gt", p.b.filename().string()},
                    {"logmel_l1", d.logmel_l1},
                    {"spectral_convergence", d.spectral_convergence}});
     l1 += d.logmel_l1;
     sc += d.spectral_convergence;
-    eg.push_back(audio_embedding(g));
-    er.push_back(audio_embedding(r));
+    eg.push_back(naming_input(p.a.string(), [&] { return audio_embedding(g); }));
+    er.push_back(naming_input(p.b.string(), [&] { return audio_embedding(r); }));
   }
   const double n = static_cast<double>(pairs.size());
   json fd = nullptr;

@@ -21,16 +21,6 @@ Audio load_for_rhythm(const std::string& path) {
   return load_audio(path, options);
 }
 
-// Library errors about the signal (too short) get the file name in front.
-template <typename F>
-auto with_file_name(const std::string& path, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const ShapeError& e) {
-    throw ShapeError(path + ": " + e.what());
-  }
-}
-
 }  // namespace
 
 void add_features_audio_commands(CLI::App& features, CliContext& ctx) {
@@ -48,7 +38,7 @@ void add_features_audio_commands(CLI::App& features, CliContext& ctx) {
     ctx.apply_runtime();
     const Audio audio = load_for_rhythm(*onsets_path);
     const OnsetVariant v = onset_variant_from_string(*variant);
-    const OnsetResult r = with_file_name(
+    const OnsetResult r = naming_input(
         *onsets_path, [&] { return detect_onsets(audio.samples, audio.sample_rate_hz, v); });
     print_json({{"file", *onsets_path},
                 {"variant", to_string(v)},
@@ -71,7 +61,7 @@ void add_features_audio_commands(CLI::App& features, CliContext& ctx) {
     config.sample_rate_hz = audio.sample_rate_hz;
     config.hop_length = kRhythmHop;
     const BeatResult r =
-        with_file_name(*beats_path, [&] { return beat_track_audio(audio.samples, config); });
+        naming_input(*beats_path, [&] { return beat_track_audio(audio.samples, config); });
     print_json({{"file", *beats_path},
                 {"sample_rate_hz", config.sample_rate_hz},
                 {"hop_length", config.hop_length},

@@ -59,7 +59,8 @@ void add_features_motion_commands(CLI::App& features, CliContext& ctx) {
   beats->callback([&ctx, beats_args] {
     ctx.apply_runtime();
     const Motion m = load(*beats_args);
-    const KinematicBeats b = kinematic_beats(m.joints, m.fps);
+    const KinematicBeats b =
+        naming_input(beats_args->motion, [&] { return kinematic_beats(m.joints, m.fps); });
     print_json({{"fps", b.fps},
                 {"num_frames", b.num_frames},
                 {"source_fps", m.fps},
@@ -81,7 +82,7 @@ void add_features_motion_commands(CLI::App& features, CliContext& ctx) {
     const Motion m = load(*amp_args);
     DirectogramConfig config;
     config.num_bins = *bins;
-    const MotionRhythm r = motion_rhythm(m, config);
+    const MotionRhythm r = naming_input(amp_args->motion, [&] { return motion_rhythm(m, config); });
     std::vector<double> times;
     for (int64_t f : r.beat_frames) times.push_back(static_cast<double>(f) / r.fps);
     print_json({{"fps", r.fps},
@@ -115,7 +116,9 @@ void add_features_motion_commands(CLI::App& features, CliContext& ctx) {
     config.coherence_block_s = *block;
     config.validate();
     const at::Tensor times = frame_times(m.num_frames(), m.fps);
-    const BeatClock c = motion_beat_clock(m.joints, m.skeleton, m.fps, times, config, *hint);
+    const BeatClock c = naming_input(clock_args->motion, [&] {
+      return motion_beat_clock(m.joints, m.skeleton, m.fps, times, config, *hint);
+    });
     const auto phase = to_double_vector(c.phase);
     const auto tempo = to_double_vector(c.tempo_bpm);
     std::vector<double> beats, per_second;

@@ -138,8 +138,11 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
             set_preview.lexically_normal().parent_path();  // made with the set's folder
     if (!preview_in_out_dir) ctx.check_output_file("generate --preview", a->preview);
     PipelinePaths paths;
+    std::string model_dir;  // " <folder>" for the messages, when one is used
     if (!a->model.empty() || a->vae.empty()) {  // --vae alone: only the parts given
-      paths = PipelinePaths::from_model_dir(resolve_model_dir(a->model, "generate"));
+      const fs::path dir = resolve_model_dir(a->model, "generate");
+      paths = PipelinePaths::from_model_dir(dir);
+      model_dir = " " + dir.string();
     }
     if (!a->vae.empty()) paths.vae = a->vae;
     if (!a->m2a.empty()) paths.motion2music = a->m2a;
@@ -148,10 +151,12 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       paths.joint_music2motion.clear();  // the given expert is the dance expert of every task
     }
     if (a->task != "music2motion" && paths.motion2music.empty()) {
-      throw ConfigError("generate: the model has no motion2music expert (--motion2music-expert)");
+      throw ConfigError("generate: the model" + model_dir +
+                        " has no motion2music expert (--motion2music-expert)");
     }
     if (a->task != "motion2music" && paths.music2motion.empty()) {
-      throw ConfigError("generate: the model has no music2motion expert (--music2motion-expert)");
+      throw ConfigError("generate: the model" + model_dir +
+                        " has no music2motion expert (--music2motion-expert)");
     }
     Pipeline pipe = Pipeline::load(paths, ctx.device);
     GenerateOptions o;
@@ -181,7 +186,8 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       lo.skeleton = a->skeleton;
       nlohmann::json retarget;
       const Motion motion = load_motion_for_model(a->motion, lo, pipe.vae().spec().skeleton, ctx, &retarget);
-      GeneratedMusic music = pipe.motion_to_music(motion, o, &timings, bar);
+      GeneratedMusic music =  // a motion too short for its beat clock names the file
+          naming_input(a->motion, [&] { return pipe.motion_to_music(motion, o, &timings, bar); });
       report["retarget"] = retarget;
       write_wav(a->out, music.audio);
       if (!a->preview.empty()) {
@@ -195,7 +201,8 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       AudioLoadOptions lo;
       lo.target_rate_hz = pipe.vae().spec().logmel.sample_rate_hz;
       const Audio audio = load_audio(a->music, lo);
-      GeneratedMotion motion = pipe.music_to_motion(audio, o, &timings, bar);
+      GeneratedMotion motion =
+          naming_input(a->music, [&] { return pipe.music_to_motion(audio, o, &timings, bar); });
       save_motion(a->out, motion.motion);
       if (!a->preview.empty()) {
         render_video(motion.motion, a->preview, render, fs::path(a->music), ctx.progress_bar("preview"));

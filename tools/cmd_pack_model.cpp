@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "momu/core/error.h"
 #include "momu/generate/model_package.h"
+#include "momu/generate/pipeline.h"
 
 namespace momu::cli {
 
@@ -76,12 +77,22 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
     } else if (!a->joint_a2m.empty()) {
       paths.joint_music2motion = a->joint_a2m;
     }
+    if (!a->model.empty() && (paths.motion2music.empty() || paths.music2motion.empty())) {
+      throw ConfigError("pack-model: the model " + a->model + " has no " +
+                        (paths.motion2music.empty() ? "motion2music/" : "music2motion/") +
+                        " expert; give it with --" +
+                        (paths.motion2music.empty() ? "motion2music" : "music2motion") +
+                        "-expert");
+    }
     if (paths.vae.empty() || paths.motion2music.empty() || paths.music2motion.empty()) {
       throw ConfigError(
           "pack-model: give --model <folder>, or --vae, --motion2music-expert and "
           "--music2motion-expert");
     }
     ctx.check_output_dir("pack-model --out", a->out, /*with_sibling_temporary=*/true);
+    // The parts load together as they are, so a broken one is named where it is (a truncated VAE
+    // was reported as "trained on another VAE", a swapped expert by the temporary copy's path).
+    (void)Pipeline::load(paths, ctx.device);
     auto defaults = [](const Args::ExpertDefaults& d) {
       ExpertSamplerDefaults e;
       if (d.guidance != -1.0) e.guidance = d.guidance;

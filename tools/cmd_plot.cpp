@@ -86,6 +86,7 @@ void add_plot_command(CLI::App& app, CliContext& ctx) {
     for (size_t r = 0; r < a->metrics.size(); ++r) {
       const fs::path file = a->metrics[r];
       const auto lines = read_metrics(file);
+      if (lines.empty()) throw FormatError(file.string() + ": empty metrics file (no JSON lines)");
       std::string run = a->labels.empty() ? file.parent_path().filename().string() : a->labels[r];
       if (run.empty()) run = file.stem().string();
       for (size_t k = 0; k < keys.size(); ++k) {

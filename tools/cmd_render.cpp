@@ -5,6 +5,7 @@
 
 #include "cli_common.h"
 #include "momu/core/error.h"
+#include "momu/io/audio_file.h"
 #include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/render/stick_figure.h"
@@ -105,6 +106,13 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
     std::optional<std::filesystem::path> music;
     if (!args->music.empty()) {
       music = args->music;
+      if (is_audio_file(*music)) {
+        // A missing, unreadable, empty or corrupt file of a format momu reads is refused as the
+        // other verbs refuse it (exit 3 or 4 naming it), not as a failure of ffmpeg.
+        AudioLoadOptions probe;
+        probe.duration_s = 1.0;
+        (void)load_audio(*music, probe);
+      }
       if (music_start->count() > 0) {
         config.audio_offset_s = args->music_start_s;
       } else if (auto start = dance_with_melody_music_start(args->motion)) {

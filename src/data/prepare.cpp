@@ -1,12 +1,15 @@
 #include "momu/data/prepare.h"
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "momu/audio/beat.h"
@@ -161,8 +164,28 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
   if (sources.empty()) throw ConfigError("prepare: no pairs to prepare");
   const auto t0 = std::chrono::steady_clock::now();
   std::error_code ec;
-  fs::create_directories(out_dir / "clips", ec);
+  const bool out_existed = fs::exists(out_dir, ec);
+  fs::create_directories(out_dir, ec);
   if (ec) throw IoError(out_dir.string() + ": cannot create the output folder: " + ec.message());
+  // The clips go to a temporary folder beside clips/ (".clips.tmp-<pid>-<hex>", which the CLI's
+  // signal cleanup knows) and are moved in only once every clip and the statistics are done: a
+  // bad pair leaves the output folder as it was, and a new one is not created (README, "Exit
+  // codes").
+  const fs::path clips_dir = out_dir / "clips";
+  const fs::path staging = out_dir / (".clips.tmp-" + std::to_string(::getpid()) + "-" +
+                                      std::to_string(std::random_device{}()));
+  fs::create_directory(staging, ec);
+  if (ec) throw IoError(staging.string() + ": cannot create the folder: " + ec.message());
+  struct Discard {  // removes the staged clips (and a folder this run made) unless released
+    std::function<void()> f;
+    ~Discard() {
+      if (f) f();
+    }
+  } discard{[&] {
+    std::error_code ignored;
+    fs::remove_all(staging, ignored);
+    if (!out_existed) fs::remove(out_dir, ignored);  // only when empty
+  }};
 
   const int n = static_cast<int>(sources.size());
   int workers = config.workers > 0
@@ -189,9 +212,9 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
           PreparedClip stored = clip;
           stored.mel = clip.mel.to(torch::kFloat16);
           stored.motion = clip.motion.to(torch::kFloat16);
-          save_prepared_clip(out_dir / "clips" / file, stored);
+          save_prepared_clip(staging / file, stored);
         } else {
-          save_prepared_clip(out_dir / "clips" / file, clip);
+          save_prepared_clip(staging / file, clip);
         }
         std::lock_guard<std::mutex> lock(mutex);
         entries[i] = clip.info;
@@ -223,6 +246,17 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
   }
   auto mels = torch::cat(train_mels, 1).to(torch::kFloat64);  // [n_mels, sum F]
   const MotionStats motion_stats = compute_motion_stats(train_motions, skeleton);
+  fs::create_directories(clips_dir, ec);
+  if (ec) throw IoError(clips_dir.string() + ": cannot create the folder: " + ec.message());
+  for (const auto& e : entries) {
+    const std::string file = e["file"].get<std::string>();
+    fs::rename(staging / file, clips_dir / file, ec);
+    if (ec) {
+      throw IoError((clips_dir / file).string() + ": cannot move the clip in: " + ec.message());
+    }
+  }
+  discard.f = nullptr;
+  fs::remove_all(staging, ec);
   save_motion_stats(out_dir / "motion_stats.json", motion_stats);
 
   double total_s = 0.0;

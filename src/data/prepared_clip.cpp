@@ -137,6 +137,22 @@ PreparedDataset PreparedDataset::open(const fs::path& root) {
   if (!d.index.contains("clips") || !d.index["clips"].is_array()) {
     throw FormatError(index_path.string() + ": has no 'clips' list");
   }
+  // The fields the readers take from each entry, with their types (a wrong type was a bare
+  // nlohmann type_error naming no file).
+  size_t i = 0;
+  for (const auto& c : d.index["clips"]) {
+    const bool ok = c.is_object() && c.contains("name") && c["name"].is_string() &&
+                    c.contains("file") && c["file"].is_string() &&
+                    (!c.contains("split") || c["split"].is_string()) &&
+                    (!c.contains("usable_for_rhythm") || c["usable_for_rhythm"].is_boolean()) &&
+                    (!c.contains("tempo_bpm") || c["tempo_bpm"].is_number());
+    if (!ok) {
+      throw FormatError(index_path.string() + ": clip entry " + std::to_string(i) +
+                        " must be an object with strings 'name' and 'file' (and a string "
+                        "'split', a boolean 'usable_for_rhythm', a number 'tempo_bpm')");
+    }
+    ++i;
+  }
   return d;
 }
 

@@ -42,7 +42,7 @@ Plausibility physical_plausibility(const at::Tensor& joints, double fps, const S
   config.validate();
   if (joints.dim() != 3 || joints.size(2) != 3 || joints.size(0) < 3) {
     throw ShapeError("plausibility: joints must be [T, J, 3] with T >= 3, got " +
-                     std::to_string(joints.dim()) + "-D");
+                     c10::str(joints.sizes()));
   }
   if (skeleton.foot_joints.empty() || !skeleton.has_tree()) {
     throw ConfigError("plausibility: skeleton '" + skeleton.name +

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -143,6 +144,9 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw IoError(name + ": no such audio file");
   if (fs::is_directory(path, ec)) throw IoError(name + ": is a folder, not an audio file");
+  if (std::ifstream probe(path, std::ios::binary); !probe) {  // unreadable: I/O, not the format
+    throw IoError(name + ": cannot open for reading: " + std::strerror(errno));
+  }
   if (fs::file_size(path, ec) == 0) throw FormatError(name + ": empty file (0 bytes)");
   if (options.target_rate_hz < 0) {
     throw ConfigError(name + ": target sample rate must be positive, got " +

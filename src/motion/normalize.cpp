@@ -91,8 +91,8 @@ MotionStats load_motion_stats(const std::filesystem::path& path) {
   const nlohmann::json j = read_json_file(path);
   try {
     return j.get<MotionStats>();
-  } catch (const ConfigError& e) {
-    throw ConfigError(path.string() + ": " + e.what());
+  } catch (const ConfigError& e) {  // a data file, not a configuration: its content is wrong
+    throw FormatError(path.string() + ": " + e.what());
   }
 }
 

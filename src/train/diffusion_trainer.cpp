@@ -188,11 +188,6 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   if (data.clip_names("train").empty()) {
     throw ConfigError(options.data_dir.string() + ": no clip in the train split");
   }
-  fs::create_directories(options.out_dir);
-  const std::vector<LatentClip> latents = load_or_encode_latents(
-      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
-      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0});
-
   DiffusionExpertSpec spec;
   if (options.resume) {
     spec = resume_config.at("model").get<DiffusionExpertSpec>();
@@ -211,8 +206,6 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
                         "them to 0 to take them from the VAE");
     }
     spec.schedule = run.schedule;
-    spec.music_scale = inverse_std(latents, true);
-    spec.motion_scale = inverse_std(latents, false);
     spec.vae_fingerprint = fingerprint;
     spec.sampler = run.sampler;
     if (spec.uses_clock()) {
@@ -224,7 +217,18 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       }
     }
     bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);
+    // The --init expert is checked before the run folder and its latents are made.
     if (!options.init_dir.empty()) adopt_init_spec(options.init_dir, spec);
+  }
+  fs::create_directories(options.out_dir);
+  const std::vector<LatentClip> latents = load_or_encode_latents(
+      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
+      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0});
+  if (!options.resume) {
+    if (options.init_dir.empty()) {  // an --init expert keeps the scales its network learned
+      spec.music_scale = inverse_std(latents, true);
+      spec.motion_scale = inverse_std(latents, false);
+    }
     spec.validate();
   }
   const double target_scale = spec.target_scale(), cond_scale = spec.cond_scale();

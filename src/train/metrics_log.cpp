@@ -10,6 +10,10 @@ namespace momu {
 namespace fs = std::filesystem;
 
 std::vector<nlohmann::json> read_metrics(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw IoError(path.string() + ": is a folder, not a metrics file");
+  }
   std::ifstream in(path);
   if (!in) throw IoError(path.string() + ": cannot open the metrics file");
   std::vector<nlohmann::json> out;
@@ -23,6 +27,9 @@ std::vector<nlohmann::json> read_metrics(const fs::path& path) {
     } catch (const nlohmann::json::exception& e) {
       throw FormatError(path.string() + ": line " + std::to_string(n) + " is not JSON (" +
                         e.what() + ")");
+    }
+    if (!out.back().is_object()) {
+      throw FormatError(path.string() + ": line " + std::to_string(n) + " is not a JSON object");
     }
   }
   return out;
