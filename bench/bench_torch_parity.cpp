@@ -156,6 +156,7 @@ int run(const Args& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  momu::configure_allocator();  // as the momu program does (tools/main.cpp)
   try {
     return run(parse(argc, argv));
   } catch (const std::exception& e) {

@@ -11,6 +11,7 @@
 
 #include "cli_common.h"
 #include "momu/core/error.h"
+#include "momu/core/runtime.h"
 #include "output_guard.h"
 
 int main(int argc, char** argv) {
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
   }
+  configure_allocator();  // tensor buffers from the heap, not fresh pages (core/runtime.h)
   // SIGXFSZ, SIGINT, SIGTERM, SIGHUP: no temporary file is left behind (output_guard.h). The
   // folders live until the process ends (the cleanup thread may read them at any time).
   auto* outputs = new cli::OutputFolders;

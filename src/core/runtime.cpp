@@ -1,6 +1,9 @@
 #include "momu/core/runtime.h"
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <torch/torch.h>
 
 #include <chrono>
@@ -18,6 +21,13 @@ int configure_threads(int threads) {
   }
   torch::set_num_threads(threads);
   return torch::get_num_threads();
+}
+
+void configure_allocator() {
+#if defined(__GLIBC__)
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+#endif
 }
 
 std::string validate_device(const std::string& device) {

@@ -9,6 +9,14 @@ namespace momu {
 // Returns the number in force afterwards.
 int configure_threads(int threads);
 
+// Keeps the buffers of tensor operations in the process heap (glibc malloc; nothing elsewhere).
+// By default glibc serves blocks above 128 KiB (raised dynamically up to 32 MiB) with fresh mmap
+// pages and returns free heap above 128 KiB to the system, so every denoiser call's attention and
+// MLP buffers (6-8 MB) cost page faults and zeroing: the call ran at about two thirds of its
+// speed (docs/training_runs.md, session 12). Sets blocks up to 64 MiB to come from the heap and
+// keeps up to 128 MiB of free heap. Call once at program start, before threads start allocating.
+void configure_allocator();
+
 // Parses "cpu", "cuda" or "cuda:N"; throws ConfigError when unknown or when CUDA is asked for
 // but this LibTorch build or machine has none.
 std::string validate_device(const std::string& device);
