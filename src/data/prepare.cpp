@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "io/stale_temporaries.h"
 #include "momu/audio/beat.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
@@ -172,6 +173,7 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
   // bad pair leaves the output folder as it was, and a new one is not created (README, "Exit
   // codes").
   const fs::path clips_dir = out_dir / "clips";
+  remove_stale_temporaries_of(clips_dir);  // staged clips of a prepare that was killed
   const fs::path staging = out_dir / (".clips.tmp-" + std::to_string(::getpid()) + "-" +
                                       std::to_string(std::random_device{}()));
   fs::create_directory(staging, ec);

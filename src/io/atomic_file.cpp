@@ -14,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/stale_temporaries.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_folder.h"
 
@@ -43,8 +44,8 @@ fs::path without_trailing_separator(const fs::path& dir) {
   return d;
 }
 
-// Removes the temporaries ".<name>.tmp-<pid>-*" of `path` left by writers that are gone (a
-// SIGKILL leaves them): a process id that no longer runs. Those of live writers stay. Never throws.
+}  // namespace
+
 void remove_stale_temporaries_of(const fs::path& path) {
   const std::string prefix = "." + path.filename().string() + ".tmp-";
   std::error_code ec;
@@ -61,8 +62,6 @@ void remove_stale_temporaries_of(const fs::path& path) {
   }
   for (const auto& p : stale) fs::remove_all(p, ec);
 }
-
-}  // namespace
 
 void write_file_atomically(const fs::path& path, const std::function<void(const fs::path&)>& write) {
   const fs::path parent = path.parent_path();

@@ -1,5 +1,8 @@
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 
 #include "momu/core/error.h"
@@ -148,6 +151,32 @@ TEST(Prepare, CorruptAudioFailsNamingTheFileAndWritesNoIndex) {
     EXPECT_NE(std::string(e.what()).find("b.wav"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(fs::exists(tmp.path() / "out" / "index.json"));
+}
+
+// A prepare killed while staging its clips leaves ".clips.tmp-<pid>-*" in the output folder; the
+// next prepare into that folder removes it (its process is gone) and keeps a live writer's.
+TEST(Prepare, StagedClipsOfAKilledPrepareAreRemovedByTheNextOne) {
+  test::TempDir tmp;
+  const fs::path in = tmp.path() / "in", out = tmp.path() / "out";
+  fs::create_directories(in);
+  write_pair(in, "a", 3.0, 120.0);
+  const pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ASSERT_GT(gone, 0);
+  ::waitpid(gone, nullptr, 0);  // a process id that no longer runs
+  const fs::path dead = out / (".clips.tmp-" + std::to_string(gone) + "-7f");
+  const fs::path live = out / ".clips.tmp-1-7f";  // init runs for as long as the machine does
+  fs::create_directories(dead);
+  fs::create_directories(live);
+  std::ofstream(dead / "a.safetensors") << "half a clip";
+  prepare_dataset(discover_pairs(in, {}), out, {}, {});
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live));
+  EXPECT_EQ(PreparedDataset::open(out).clip_names().size(), 1u);
+  for (const auto& e : fs::directory_iterator(out)) {
+    const std::string name = e.path().filename().string();
+    EXPECT_TRUE(name.rfind(".clips.tmp-", 0) != 0 || e.path() == live) << "left " << name;
+  }
 }
 
 TEST(Prepare, TooShortOverlapIsAnError) {
