@@ -60,6 +60,9 @@ void check_clock_options(const DiffusionExpertSpec& s, const GenerateOptions& o,
 }  // namespace
 
 PipelinePaths PipelinePaths::from_model_dir(const fs::path& dir) {
+  if (fs::exists(dir) && !fs::is_directory(dir)) {
+    throw IoError(dir.string() + ": is a file, not a model folder (give the folder that holds vae/)");
+  }
   if (!fs::is_directory(dir)) throw IoError(dir.string() + ": no such model folder");
   if (!fs::is_directory(dir / "vae")) {
     throw IoError(dir.string() + ": not a model folder (it has no vae/ checkpoint)");

@@ -222,6 +222,8 @@ TEST_F(BadInputs, ModelVerbs) {
       pack("model_bad_sampling", 4, "/sampling.json", "expected a JSON object"),
       bad({"bench", "--model", "@model_truncated_vae", "--seconds", "1"}, 4,
           {"@model_truncated_vae/vae/model.safetensors"}, "truncated"),
+      bad({"bench", "--model", "@dance.npy", "--seconds", "1"}, 3, {"@dance.npy"},
+          "is a file, not a model folder"),
   });
 }
 
