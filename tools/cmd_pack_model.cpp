@@ -7,7 +7,6 @@
 #include "cli_common.h"
 #include "momu/core/error.h"
 #include "momu/generate/model_package.h"
-#include "momu/generate/pipeline.h"
 
 namespace momu::cli {
 
@@ -90,9 +89,6 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
           "--music2motion-expert");
     }
     ctx.check_output_dir("pack-model --out", a->out, /*with_sibling_temporary=*/true);
-    // The parts load together as they are, so a broken one is named where it is (a truncated VAE
-    // was reported as "trained on another VAE", a swapped expert by the temporary copy's path).
-    (void)Pipeline::load(paths, ctx.device);
     auto defaults = [](const Args::ExpertDefaults& d) {
       ExpertSamplerDefaults e;
       if (d.guidance != -1.0) e.guidance = d.guidance;

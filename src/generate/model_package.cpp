@@ -22,18 +22,6 @@ namespace {
 
 constexpr double kHalfMax = 65504.0;
 
-// The recorded VAE fingerprint of an expert checkpoint's config.json.
-std::string expert_vae_fingerprint(const fs::path& dir) {
-  const fs::path cfg_path = dir / "config.json";
-  const auto cfg = read_json_file(cfg_path);
-  if (!cfg.is_object() || !cfg.contains("model") || !cfg["model"].is_object() ||
-      !cfg["model"].contains("vae_fingerprint") || !cfg["model"]["vae_fingerprint"].is_string()) {
-    throw FormatError(cfg_path.string() +
-                      ": not a diffusion expert config (no model.vae_fingerprint)");
-  }
-  return cfg["model"]["vae_fingerprint"].get<std::string>();
-}
-
 // Copies one checkpoint's weights into `dst`/model.safetensors, converting floating-point
 // tensors to `dtype`, and returns what it measured.
 PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::path& dst,
@@ -165,32 +153,10 @@ PackSummary pack_model(const PipelinePaths& from, const fs::path& out, WeightDty
   if (from.vae.empty() || from.motion2music.empty() || from.music2motion.empty()) {
     throw ConfigError("pack-model: a model needs a VAE and both experts (motion2music, music2motion)");
   }
-  const std::string source_fingerprint = bicor_vae_fingerprint(from.vae);
-  std::vector<fs::path> experts{from.motion2music, from.music2motion};
-  if (!from.joint_music2motion.empty()) experts.push_back(from.joint_music2motion);
-  for (const fs::path& expert : experts) {
-    const std::string recorded = expert_vae_fingerprint(expert);
-    if (recorded != source_fingerprint) {
-      throw ConfigError(expert.string() + ": this expert was trained on the VAE with fingerprint " +
-                        recorded + ", not on " + from.vae.string() + " (fingerprint " +
-                        source_fingerprint + ")");
-    }
-  }
-  if (!from.joint_music2motion.empty()) {
-    const fs::path cfg = from.joint_music2motion / "config.json";
-    const std::string direction = read_json_file(cfg).at("model").get<DiffusionExpertSpec>().direction;
-    if (direction != "music2motion") {
-      throw ConfigError(from.joint_music2motion.string() + ": a " + direction +
-                        " expert, expected music2motion (the joint task's dance expert)");
-    }
-  }
-  // The VAE must load as a whole BiCoR-VAE with its motion stage (what a Pipeline needs).
-  {
-    const BicorVae vae = BicorVae::load(from.vae);
-    if (!vae.has_motion()) {
-      throw ConfigError(from.vae.string() + ": the BiCoR-VAE has no motion VAE (train its motion stage)");
-    }
-  }
+  // The parts must load together as a Pipeline, named where they are: the VAE with its motion
+  // stage, each expert of its direction and trained on this VAE (its recorded fingerprint), and
+  // experts that agree on scales and schedule.
+  (void)Pipeline::load(from);
   PackSummary summary;
   summary.out = out;
   summary.dtype = dtype;

@@ -34,7 +34,7 @@ EpsFunction counted_eps(DiffusionExpert& expert, double* gflop) {
   if (gflop == nullptr) return eps;
   const DenoiserConfig dc = expert.spec().denoiser;
   return [eps, dc, gflop](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond) {
-    *gflop += denoiser_flops(dc, z.size(-1)) * static_cast<double>(z.dim() == 3 ? z.size(0) : 1) / 1e9;
+    *gflop += denoiser_flops(dc, z.size(2)) * static_cast<double>(z.size(0)) / 1e9;  // z: [B, d, L]
     return eps(z, t, cond);
   };
 }
