@@ -89,15 +89,21 @@ PreparedClip load_prepared_clip(const fs::path& path) {
   try {
     clip.info = nlohmann::json::parse(file.metadata["clip"]);
     clip.skeleton = nlohmann::json::parse(file.metadata["skeleton"]).get<Skeleton>();
+    if (!clip.info.is_object()) throw FormatError("the clip entry is not a JSON object");
+    clip.name = clip.info.value("name", std::string());
+    clip.style = clip.info.value("style", std::string());
+    clip.split = clip.info.value("split", std::string());
+    clip.usable_for_rhythm = clip.info.value("usable_for_rhythm", true);
+    clip.fps = clip.info.value("fps", 62.5);
+    clip.tempo_bpm = clip.info.value("tempo_bpm", 0.0);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(name + ": corrupt clip metadata (" + e.what() + ")");
+  } catch (const Error& e) {
+    throw FormatError(name + ": corrupt clip metadata (" + e.what() + ")");
   }
-  clip.name = clip.info.value("name", std::string());
-  clip.style = clip.info.value("style", std::string());
-  clip.split = clip.info.value("split", std::string());
-  clip.usable_for_rhythm = clip.info.value("usable_for_rhythm", true);
-  clip.fps = clip.info.value("fps", 62.5);
-  clip.tempo_bpm = clip.info.value("tempo_bpm", 0.0);
+  if (!(clip.fps > 0.0 && clip.fps < 1e4) || !std::isfinite(clip.tempo_bpm)) {
+    throw FormatError(name + ": corrupt clip metadata (fps must be in (0, 10000) and tempo_bpm finite)");
+  }
   clip.mel = file.tensors["mel"].to(torch::kFloat32);
   clip.motion = file.tensors["motion"].to(torch::kFloat32);
   clip.q = file.tensors["q"].to(torch::kFloat32);
@@ -126,12 +132,14 @@ PreparedDataset PreparedDataset::open(const fs::path& root) {
   PreparedDataset d;
   d.root = root;
   d.index = read_json_file(index_path);
-  if (!d.index.is_object() || d.index.value("format", "") != kFormat) {
+  // Compared as JSON values: a "version" of another type is a wrong version, not a type_error.
+  if (!d.index.is_object() || !d.index.contains("format") || d.index["format"] != kFormat) {
     throw FormatError(index_path.string() + ": not a momu prepared-data index");
   }
-  if (d.index.value("version", 0) != kVersion) {
-    throw FormatError(index_path.string() + ": cache version " +
-                      std::to_string(d.index.value("version", 0)) + ", expected " +
+  if (!d.index.contains("version") || d.index["version"] != kVersion) {
+    std::string found = d.index.contains("version") ? d.index["version"].dump() : "none";
+    if (found.size() > 40) found = found.substr(0, 40) + "...";
+    throw FormatError(index_path.string() + ": cache version " + found + ", expected " +
                       std::to_string(kVersion) + ": run momu prepare again");
   }
   if (!d.index.contains("clips") || !d.index["clips"].is_array()) {

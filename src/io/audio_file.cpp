@@ -249,7 +249,12 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
     throw FormatError(name + ": decoding failed: " + sf_strerror(file.get()));
   }
   if (mono.empty()) throw FormatError(name + ": holds no audio samples");
-  if (pcm_like && info.frames > 0 && wanted < 0 && total + start < info.frames) {
+  // An Ogg stream's length is the last page's granule position, which encoders and stream
+  // joiners leave up to a block past the samples that really decode (ffmpeg decodes the same
+  // count): a shortfall within one largest Vorbis block (8192 frames) is not a truncation.
+  const std::string ext = lower_extension(path);
+  const int64_t tolerated = (ext == ".ogg" || ext == ".oga" || ext == ".opus") ? 8192 : 0;
+  if (pcm_like && info.frames > 0 && wanted < 0 && total + start + tolerated < info.frames) {
     throw FormatError(name + ": truncated file (" + std::to_string(total + start) + " of " +
                       std::to_string(info.frames) + " frames could be decoded)");
   }

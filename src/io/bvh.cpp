@@ -44,6 +44,7 @@ const char* channel_name(BvhChannel c) {
 bool is_rotation(BvhChannel c) { return c >= BvhChannel::kXrotation; }
 int channel_axis(BvhChannel c) { return static_cast<int>(c) % 3; }
 
+using io_limits::quoted_excerpt;
 using io_limits::short_number;
 
 bool parse_double(const std::string& s, double& out) {
@@ -90,7 +91,7 @@ class Lexer {
     const std::string tok = next("'" + word + "'");
     if (tok != word) {
       throw FormatError(what_ + ": line " + std::to_string(line) + ": expected '" + word +
-                        "', found '" + tok + "'");
+                        "', found " + quoted_excerpt(tok));
     }
   }
   double number(const std::string& what) {
@@ -99,7 +100,7 @@ class Lexer {
     double v = 0;
     if (!parse_double(tok, v)) {
       throw FormatError(what_ + ": line " + std::to_string(line) + ": " + what +
-                        " must be a number, found '" + tok + "'");
+                        " must be a number, found " + quoted_excerpt(tok));
     }
     return v;
   }
@@ -165,7 +166,7 @@ BvhChannel parse_channel(Lexer& lex) {
   for (int i = 0; i < 6; ++i) {
     if (lower == names[i]) return static_cast<BvhChannel>(i);
   }
-  throw FormatError("line " + std::to_string(line) + ": unknown channel '" + tok + "'");
+  throw FormatError("line " + std::to_string(line) + ": unknown channel " + quoted_excerpt(tok));
 }
 
 // Adds a joint (or End Site) to bvh.joints, refusing hierarchies past io_limits::kMaxJoints.
@@ -181,7 +182,7 @@ void add_joint(Lexer& lex, Bvh& bvh, BvhJoint joint) {
 void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int& channels,
                  int depth) {
   if (depth >= io_limits::kMaxBvhDepth) {
-    lex.fail("HIERARCHY: JOINT '" + name + "' is nested deeper than " +
+    lex.fail("HIERARCHY: JOINT " + quoted_excerpt(name) + " is nested deeper than " +
              std::to_string(io_limits::kMaxBvhDepth) + " levels (momu reads at most that many)");
   }
   const int index = static_cast<int>(bvh.joints.size());
@@ -200,13 +201,13 @@ void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int&
       bvh.joints[index].channels.push_back(parse_channel(lex));
     }
   } else {
-    lex.fail("expected CHANNELS in joint '" + name + "'");
+    lex.fail("expected CHANNELS in joint " + quoted_excerpt(name));
   }
   bvh.joints[index].first_channel = channels;
   channels += static_cast<int>(bvh.joints[index].channels.size());
   while (true) {
     const int line = lex.line_number();
-    const std::string tok = lex.next("'}' closing joint '" + name + "'");
+    const std::string tok = lex.next("'}' closing joint " + quoted_excerpt(name));
     if (tok == "}") break;
     if (tok == "JOINT") {
       parse_joint(lex, bvh, index, lex.rest_of_line("a joint name"), channels, depth + 1);
@@ -223,8 +224,8 @@ void parse_joint(Lexer& lex, Bvh& bvh, int parent, const std::string& name, int&
       lex.expect("}");
       add_joint(lex, bvh, end);
     } else {
-      throw FormatError("line " + std::to_string(line) + ": expected JOINT, End Site or '}' in '" +
-                        name + "', found '" + tok + "'");
+      throw FormatError("line " + std::to_string(line) + ": expected JOINT, End Site or '}' in " +
+                        quoted_excerpt(name) + ", found " + quoted_excerpt(tok));
     }
   }
 }
@@ -252,14 +253,14 @@ void Bvh::validate(const std::string& what) const {
   for (size_t i = 0; i < joints.size(); ++i) {
     const auto& j = joints[i];
     if ((i == 0) != (j.parent == -1) || j.parent >= static_cast<int>(i)) {
-      throw FormatError(what + ": joint '" + j.name + "' has an invalid parent");
+      throw FormatError(what + ": joint " + quoted_excerpt(j.name) + " has an invalid parent");
     }
     if (j.end_site && !j.channels.empty()) {
-      throw FormatError(what + ": End Site '" + j.name + "' cannot have channels");
+      throw FormatError(what + ": End Site " + quoted_excerpt(j.name) + " cannot have channels");
     }
     if (j.first_channel != channel) throw FormatError(what + ": channel layout is inconsistent");
     if (!names.insert(j.name).second) {
-      throw FormatError(what + ": joint name '" + j.name + "' repeats");
+      throw FormatError(what + ": joint name " + quoted_excerpt(j.name) + " repeats");
     }
     channel += static_cast<int>(j.channels.size());
   }
@@ -285,7 +286,7 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
       n_frames = lex.number("the frame count");
     } else if (tok.rfind("Frames:", 0) == 0 && parse_double(tok.substr(7), n_frames)) {
     } else {
-      lex.fail("expected 'Frames:', found '" + tok + "'");
+      lex.fail("expected 'Frames:', found " + quoted_excerpt(tok));
     }
     if (n_frames < 0 || n_frames != std::floor(n_frames)) lex.fail("bad frame count");
     if (n_frames > static_cast<double>(io_limits::kMaxFrames)) {
@@ -301,7 +302,7 @@ Bvh parse_bvh(const std::string& text, const std::string& what) {
       bvh.frame_time_s = lex.number("the frame time");
     } else if (tok.rfind("Time:", 0) == 0 && parse_double(tok.substr(5), bvh.frame_time_s)) {
     } else {
-      lex.fail("expected 'Frame Time:', found '" + tok + "'");
+      lex.fail("expected 'Frame Time:', found " + quoted_excerpt(tok));
     }
     if (!(bvh.frame_time_s > 0)) lex.fail("Frame Time must be positive");
     if (bvh.frame_time_s < 1.0 / io_limits::kMaxFps ||

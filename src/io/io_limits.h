@@ -51,6 +51,36 @@ inline std::string shape_string(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+// Text from a file for an error message, quoted: at most `max_bytes` of it, bytes that are not
+// printable ASCII or valid UTF-8 shown as \xNN, the rest cut with "..." and its length, so a
+// binary or huge token cannot fill the terminal with raw bytes.
+inline std::string quoted_excerpt(const std::string& text, size_t max_bytes = 40) {
+  std::string out = "'";
+  size_t i = 0;
+  while (i < text.size() && i < max_bytes) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                                                     : (c & 0xF8) == 0xF0 ? 4 : 0;
+    bool valid = len > 0 && i + len <= text.size() && (len == 1 || c >= 0xC2) && c <= 0xF4;
+    for (size_t k = 1; valid && k < len; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (len == 1 && (c < 0x20 || c == 0x7F)) valid = false;
+    if (!valid) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\x%02X", c);
+      out += buf;
+      ++i;
+    } else {
+      out.append(text, i, len);
+      i += len;
+    }
+  }
+  out += "'";
+  if (i < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
+
 // A number for messages ("0.001", "1e+09").
 inline std::string short_number(double v) {
   char buf[32];

@@ -57,7 +57,7 @@ Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
                                   "joints", "confidence", "meta"};
     bool ok = false;
     for (const char* k : known) ok = ok || it.key() == k;
-    if (!ok) throw FormatError(what + ": unknown field '" + it.key() + "'");
+    if (!ok) throw FormatError(what + ": unknown field " + io_limits::quoted_excerpt(it.key()));
   }
   // Compared as JSON numbers: get<int>() would truncate 4294967297 to 1.
   if (!j.contains("version") || !j["version"].is_number_integer() || j["version"] != kVersion) {

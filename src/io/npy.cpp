@@ -47,7 +47,7 @@ class DictParser {
         h.shape = parse_tuple();
         h.has_shape = true;
       } else {
-        fail("unexpected key '" + key + "'");
+        fail("unexpected key " + io_limits::quoted_excerpt(key));
       }
       skip_space();
       if (peek() == ',') ++i_;
@@ -133,11 +133,11 @@ struct DtypeInfo {
 };
 
 DtypeInfo dtype_info(const std::string& descr, const std::string& what) {
-  if (descr.size() < 3) throw FormatError(what + ": unsupported .npy dtype '" + descr + "'");
+  if (descr.size() < 3) throw FormatError(what + ": unsupported .npy dtype " + io_limits::quoted_excerpt(descr));
   DtypeInfo d;
   const char order = descr[0];
   if (order != '<' && order != '>' && order != '|' && order != '=') {
-    throw FormatError(what + ": unsupported .npy dtype '" + descr + "'");
+    throw FormatError(what + ": unsupported .npy dtype " + io_limits::quoted_excerpt(descr));
   }
   d.big = order == '>';
   d.kind = descr[1];

@@ -131,7 +131,7 @@ SafetensorsFile load_safetensors(const fs::path& path) {
       }
       continue;
     }
-    const std::string where = name + ": tensor '" + it.key() + "'";
+    const std::string where = name + ": tensor " + io_limits::quoted_excerpt(it.key(), 80);
     Entry e;
     e.key = it.key();
     try {

@@ -1,9 +1,11 @@
+#include "train/checkpoint_json.h"
 #include "momu/train/diffusion_trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -100,10 +102,11 @@ void adopt_init_spec(const fs::path& init_dir, DiffusionExpertSpec& spec) {
     throw IoError(init_dir.string() + ": not an expert checkpoint (config.json and model.safetensors expected)");
   }
   const nlohmann::json cfg = read_json_file(cfg_path);
-  if (cfg.value("format", "") != kDiffusionFormat || cfg.value("direction", "") != spec.direction) {
+  if (!checkpoint_json::has_string(cfg, "format", kDiffusionFormat) ||
+      !checkpoint_json::has_string(cfg, "direction", spec.direction)) {
     throw ConfigError(cfg_path.string() + ": --init needs a '" + spec.direction + "' diffusion expert");
   }
-  const DiffusionExpertSpec init = cfg.at("model").get<DiffusionExpertSpec>();
+  const DiffusionExpertSpec init = checkpoint_json::part<DiffusionExpertSpec>(cfg, "model", cfg_path);
   const nlohmann::json a = init.denoiser, b = spec.denoiser;
   if (a != b) throw ConfigError(cfg_path.string() + ": --init expert has another denoiser configuration");
   if (init.condition != spec.condition) {
@@ -140,12 +143,12 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
       throw IoError(last_dir.string() + ": no checkpoint to resume from");
     }
     resume_config = read_json_file(last_dir / "config.json");
-    if (resume_config.value("format", "") != kDiffusionFormat ||
-        resume_config.value("direction", "") != direction) {
+    if (!checkpoint_json::has_string(resume_config, "format", kDiffusionFormat) ||
+        !checkpoint_json::has_string(resume_config, "direction", direction)) {
       throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + direction +
                         "' diffusion checkpoint");
     }
-    DiffusionRunConfig saved = resume_config.at("run").get<DiffusionRunConfig>();
+    DiffusionRunConfig saved = checkpoint_json::part<DiffusionRunConfig>(resume_config, "run", last_dir / "config.json");
     if (options.has_config) {
       nlohmann::json a = saved, b = run;
       a["train"]["steps"] = b["train"]["steps"];
@@ -176,7 +179,8 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
                       ": the BiCoR-VAE has no motion VAE yet (run train-vae --stage motion)");
   }
   const std::string fingerprint = bicor_vae_fingerprint(options.vae_dir);
-  if (options.resume && resume_config.at("model").value("vae_fingerprint", "") != fingerprint) {
+  if (options.resume && !checkpoint_json::has_string(resume_config.contains("model") ? resume_config.at("model") : nlohmann::json(),
+                                                          "vae_fingerprint", fingerprint)) {
     throw ConfigError("train-diffusion --resume: " + options.vae_dir.string() +
                       " is not the VAE the checkpoint was trained on");
   }
@@ -190,7 +194,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   }
   DiffusionExpertSpec spec;
   if (options.resume) {
-    spec = resume_config.at("model").get<DiffusionExpertSpec>();
+    spec = checkpoint_json::part<DiffusionExpertSpec>(resume_config, "model", last_dir / "config.json");
   } else {
     spec.direction = direction;
     spec.denoiser = run.denoiser;
@@ -219,6 +223,25 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);
     // The --init expert is checked before the run folder and its latents are made.
     if (!options.init_dir.empty()) adopt_init_spec(options.init_dir, spec);
+  }
+  {  // Refused before the run folder and its latents are written: no training clip is a crop
+     // long, even at the rate that makes it longest (a rate r stretches a clip to 1/r of its
+     // length or to r times it; both are allowed for here, so the check after encoding stays).
+    const std::vector<double> rates = run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0};
+    double longest = 1.0;
+    for (double r : rates) longest = std::max({longest, r, 1.0 / r});
+    int64_t most_frames = 0;
+    for (const auto& e : data.index.at("clips")) {
+      if (e.is_object() && e.value("split", "") == "train" && e.contains("frames") && e.at("frames").is_number()) {
+        most_frames = std::max(most_frames, static_cast<int64_t>(std::ceil(e.at("frames").get<double>() * longest)));
+      }
+    }
+    if (most_frames > 0 && most_frames / k < train.segment_frames / k) {
+      throw ConfigError(options.data_dir.string() + ": no training clip has " +
+                        std::to_string(train.segment_frames / k) + " latent frames (train.segment_frames = " + std::to_string(train.segment_frames) +
+                        "; the longest training clip has " + std::to_string(most_frames) +
+                        " frames): lower train.segment_frames");
+    }
   }
   fs::create_directories(options.out_dir);
   const std::vector<LatentClip> latents = load_or_encode_latents(
@@ -304,11 +327,10 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     const fs::path ema = last_dir / "model.safetensors";
     load_module_tensors(*ema_model, load_safetensors(ema).tensors, "denoiser.", ema.string());
     load_optimizer_state(optimizer, last_dir / "trainer" / "optimizer.pt", device);
-    const nlohmann::json state = read_json_file(last_dir / "trainer" / "state.json");
-    step = state.at("step").get<int64_t>();
-    if (state.contains("best_validation_loss") && state["best_validation_loss"].is_number()) {
-      best_val = state["best_validation_loss"].get<double>();
-    }
+    const fs::path state_path = last_dir / "trainer" / "state.json";
+    const auto state = checkpoint_json::trainer_state(read_json_file(state_path), state_path);
+    step = state.step;
+    if (state.has_best) best_val = state.best_validation_loss;  // null: no validation yet
     log_to(log, LogLevel::kInfo, "train-diffusion: resuming at step " + std::to_string(step));
   }
   MetricsLog metrics(options.out_dir / "metrics.jsonl", options.resume ? step : -1);

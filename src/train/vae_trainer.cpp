@@ -1,3 +1,4 @@
+#include "train/checkpoint_json.h"
 #include "momu/train/vae_trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -151,12 +152,12 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
       throw IoError(last_dir.string() + ": no checkpoint to resume from");
     }
     resume_config = read_json_file(last_dir / "config.json");
-    if (resume_config.value("format", "") != kBicorVaeFormat ||
-        resume_config.value("stage", "") != stage) {
+    if (!checkpoint_json::has_string(resume_config, "format", kBicorVaeFormat) ||
+        !checkpoint_json::has_string(resume_config, "stage", stage)) {
       throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + stage +
                         "' stage BiCoR-VAE checkpoint");
     }
-    VaeRunConfig saved = resume_config.at("run").get<VaeRunConfig>();
+    VaeRunConfig saved = checkpoint_json::part<VaeRunConfig>(resume_config, "run", last_dir / "config.json");
     if (options.has_config) {
       // The schedule's length may change (train longer); nothing else may.
       nlohmann::json a = saved, b = run;
@@ -187,17 +188,17 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   BicorVaeSpec spec;
   SafetensorsFile music_weights;
   if (options.resume) {
-    spec = resume_config.at("model").get<BicorVaeSpec>();
+    spec = checkpoint_json::part<BicorVaeSpec>(resume_config, "model", last_dir / "config.json");
   } else if (motion_stage) {
     if (options.music_checkpoint.empty()) {
       throw ConfigError("train-vae --stage motion needs --music-vae <music-stage checkpoint>");
     }
     const nlohmann::json mc = read_json_file(options.music_checkpoint / "config.json");
-    if (mc.value("format", "") != kBicorVaeFormat) {
+    if (!checkpoint_json::has_string(mc, "format", kBicorVaeFormat)) {
       throw FormatError((options.music_checkpoint / "config.json").string() +
                         ": not a BiCoR-VAE checkpoint");
     }
-    spec = mc.at("model").get<BicorVaeSpec>();
+    spec = checkpoint_json::part<BicorVaeSpec>(mc, "model", options.music_checkpoint / "config.json");
     if (nlohmann::json(spec.music) != nlohmann::json(run.music_vae)) {
       throw ConfigError(options.music_checkpoint.string() +
                         ": its music VAE differs from the config's music_vae");
@@ -324,12 +325,10 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
     const fs::path ema = last_dir / "model.safetensors";
     load_module_tensors(*ema_model, load_safetensors(ema).tensors, prefix, ema.string());
     load_optimizer_state(optimizer, last_dir / "trainer" / "optimizer.pt", device);
-    const nlohmann::json state = read_json_file(last_dir / "trainer" / "state.json");
-    step = state.at("step").get<int64_t>();
-    // JSON has no infinity: "no validation yet" is stored as null.
-    if (state.contains("best_validation_loss") && state["best_validation_loss"].is_number()) {
-      best_val = state["best_validation_loss"].get<double>();
-    }
+    const fs::path state_path = last_dir / "trainer" / "state.json";
+    const auto state = checkpoint_json::trainer_state(read_json_file(state_path), state_path);
+    step = state.step;
+    if (state.has_best) best_val = state.best_validation_loss;  // null: no validation yet
     log_to(log, LogLevel::kInfo, "train-vae: resuming " + stage + " stage at step " +
                                      std::to_string(step) + " from " + last_dir.string());
   }

@@ -157,6 +157,14 @@ void BadInputs::make_corpus() {
               first_half(at("run_music/last/model.safetensors")));
   fs::copy(at("run_music"), at("resume_empty_config"), fs::copy_options::recursive);
   write_bytes(at("resume_empty_config/last/config.json"), "");
+  fs::copy(at("run_music"), at("resume_bad_state"), fs::copy_options::recursive);
+  write_bytes(at("resume_bad_state/last/trainer/state.json"), "{\"step\": \"ten\"}\n");
+  fs::copy(at("run_music"), at("resume_config_no_model"), fs::copy_options::recursive);
+  {
+    nlohmann::json c = nlohmann::json::parse(read_file_bytes(at("resume_config_no_model/last/config.json")));
+    c.erase("model");
+    write_bytes(at("resume_config_no_model/last/config.json"), c.dump(2));
+  }
   fs::copy(at("run_music/last"), at("music_vae_no_weights"), fs::copy_options::recursive);
   fs::remove(at("music_vae_no_weights/model.safetensors"));
   fs::copy(at("run_music/last"), at("music_vae_truncated"), fs::copy_options::recursive);
@@ -213,6 +221,12 @@ void BadInputs::make_corpus() {
   fs::copy_file(at("latent.safetensors"), at("unreadable.safetensors"));
   fs::copy_file(at("run_music/metrics.jsonl"), at("unreadable.jsonl"));
   fs::copy_file(config("vae_tiny.json"), at("unreadable.json"));
+  {  // A diffusion run config whose crop no synthetic training clip holds.
+    std::string text = read_file_bytes(config("diffusion_tiny.json"));
+    const size_t at_crop = text.find("\"segment_frames\": 128");
+    if (at_crop == std::string::npos) throw std::runtime_error("diffusion_tiny.json: no segment_frames 128");
+    write_bytes(at("diffusion_long_crop.json"), text.replace(at_crop, std::string("\"segment_frames\": 128").size(), "\"segment_frames\": 4096"));
+  }
   const fs::path unreadable_model = model_variant("model_unreadable_config");
   write_bytes(unreadable_model / "vae" / "config.json",
               read_file_bytes(shipped() / "vae" / "config.json"));

@@ -267,6 +267,8 @@ TEST_F(BadInputs, Training) {
       resume("resume_no_trainer", 3, "/last/trainer/weights.safetensors", "no such file"),
       resume("resume_truncated_weights", 4, "/last/model.safetensors", "truncated"),
       resume("resume_empty_config", 4, "/last/config.json", "empty file"),
+      resume("resume_bad_state", 4, "/last/trainer/state.json", "a whole number 'step'"),
+      resume("resume_config_no_model", 4, "/last/config.json", "no 'model' part"),
       motion_stage("music_vae_no_weights", "data", 3, "music_vae_no_weights/model.safetensors",
                    "no such file"),
       motion_stage("music_vae_truncated", "data", 4, "music_vae_truncated/model.safetensors",
@@ -280,6 +282,10 @@ TEST_F(BadInputs, Training) {
       // --init is checked before the run folder and its latent cache are made.
       diffusion(vae, "@expert_no_weights", 3, "@expert_no_weights", "not an expert checkpoint"),
       diffusion(vae, vae, 5, checkpoint_config, init_needs),  // a VAE
+      // A crop longer than every training clip: refused before latents.safetensors is written.
+      bad({"train-diffusion", "--direction", "music2motion", "--vae", vae, "--data", "@data", "--out",
+           "@run", "--config", "@diffusion_long_crop.json"},
+          5, {"@data"}, "no training clip has 2048 latent frames", "@run"),
       diffusion(vae, (shipped() / "motion2music").string(), 5,
                 (shipped() / "motion2music" / "config.json").string(), init_needs),
   });

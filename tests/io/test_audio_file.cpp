@@ -1,6 +1,7 @@
 #include <sndfile.h>
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -151,6 +152,57 @@ TEST(AudioFile, HeadersClaimingHugeLengthsAreRefusedBeforeReserving) {
   msg = load_error(tmp.path() / "rate.wav");
   EXPECT_NE(msg.find("rate.wav"), std::string::npos) << msg;
   EXPECT_NE(msg.find("Hz"), std::string::npos) << msg;
+}
+
+namespace {
+
+// The Ogg page CRC (polynomial 0x04c11db7, no reflection, initial and final value 0) of `page`
+// with its CRC field (bytes 22..25) taken as zero.
+uint32_t ogg_crc(std::string page) {
+  for (int i = 22; i < 26; ++i) page[i] = 0;
+  uint32_t crc = 0;
+  for (unsigned char byte : page) {
+    crc ^= static_cast<uint32_t>(byte) << 24;
+    for (int b = 0; b < 8; ++b) crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+  }
+  return crc;
+}
+
+// `ogg` with the last page's granule position (the stream length libsndfile reports) moved by
+// `delta` frames and the page's CRC made valid again.
+std::string move_last_granule(std::string ogg, int64_t delta) {
+  const size_t at = ogg.rfind("OggS");
+  const size_t segments = static_cast<unsigned char>(ogg[at + 26]);
+  size_t length = 27 + segments;
+  for (size_t i = 0; i < segments; ++i) length += static_cast<unsigned char>(ogg[at + 27 + i]);
+  int64_t granule = 0;
+  for (int i = 7; i >= 0; --i) granule = (granule << 8) | static_cast<unsigned char>(ogg[at + 6 + i]);
+  granule += delta;
+  for (int i = 0; i < 8; ++i) ogg[at + 6 + i] = static_cast<char>((granule >> (8 * i)) & 0xff);
+  const uint32_t crc = ogg_crc(ogg.substr(at, length));
+  for (int i = 0; i < 4; ++i) ogg[at + 22 + i] = static_cast<char>((crc >> (8 * i)) & 0xff);
+  return ogg;
+}
+
+}  // namespace
+
+TEST(AudioFile, OggLengthsALittlePastTheDecodedSamplesAreNotTruncations) {
+  // ffmpeg -stream_loop ... -c:a libvorbis wrote a one-hour song whose last granule position is
+  // 2592 frames past what decodes (ffmpeg itself decodes the shorter count); momu called it
+  // truncated. Up to one largest Vorbis block (8192 frames) is taken; more is still an error.
+  test::TempDir tmp;
+  write_sndfile(tmp.path() / "ok.ogg", sine(22050, 3.0, 440.0), SF_FORMAT_OGG | SF_FORMAT_VORBIS);
+  const int64_t n = load_audio(tmp.path() / "ok.ogg").samples.size(0);
+  const std::string ogg = bytes_of(tmp.path() / "ok.ogg");
+  ASSERT_EQ(move_last_granule(move_last_granule(ogg, 480), -480), ogg);  // the CRC is right
+  put_bytes(tmp.path() / "long_granule.ogg", move_last_granule(ogg, 2592));
+  // Read, with the last block no longer trimmed by the granule position (what decodes).
+  const int64_t read = load_audio(tmp.path() / "long_granule.ogg").samples.size(0);
+  EXPECT_GE(read, n);
+  EXPECT_LT(read, n + 2592);
+  put_bytes(tmp.path() / "truncated.ogg", move_last_granule(ogg, 100000));
+  const std::string msg = load_error(tmp.path() / "truncated.ogg");
+  EXPECT_NE(msg.find("truncated.ogg: truncated file"), std::string::npos) << msg;
 }
 
 TEST(AudioFile, WriteRefusesNaNAndLeavesNothing) {

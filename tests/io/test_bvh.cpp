@@ -3,6 +3,7 @@
 #include <random>
 
 #include "golden_util.h"
+#include "io/io_limits.h"
 #include "momu/core/error.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/bvh.h"
@@ -209,6 +210,46 @@ TEST(Bvh, TruncatedAndBrokenFilesGiveLineNumbers) {
   EXPECT_NE(msg.find("must be a number, found 'x'"), std::string::npos) << msg;
   EXPECT_NE(error_of("HIERARCHY\nROOT Hips\n{\n"), "");
   EXPECT_NE(error_of(""), "");
+}
+
+TEST(IoLimits, QuotedExcerptEscapesBytesThatAreNotTextAndCutsLongOnes) {
+  using io_limits::quoted_excerpt;
+  EXPECT_EQ(quoted_excerpt("Hips"), "'Hips'");
+  EXPECT_EQ(quoted_excerpt(""), "''");
+  EXPECT_EQ(quoted_excerpt(std::string("a\0b\x7f\n", 5)), "'a\\x00b\\x7F\\x0A'");
+  EXPECT_EQ(quoted_excerpt("T\xC3\xA4nzer \xE2\x82\xAC"), "'T\xC3\xA4nzer \xE2\x82\xAC'");
+  // Lone continuation bytes, a lead byte cut by the end of the text, bytes UTF-8 never uses.
+  EXPECT_EQ(quoted_excerpt("\x80x\xC3"), "'\\x80x\\xC3'");
+  EXPECT_EQ(quoted_excerpt("\xE2\x82"), "'\\xE2\\x82'");
+  EXPECT_EQ(quoted_excerpt("\xC0\xAF\xF8\xFF"), "'\\xC0\\xAF\\xF8\\xFF'");
+  EXPECT_EQ(quoted_excerpt(std::string(100, 'x'), 4), "'xxxx'... (100 bytes)");
+  // A character that starts before the cut is shown whole.
+  EXPECT_EQ(quoted_excerpt("ab\xC3\xA4" "cd", 3), "'ab\xC3\xA4'... (6 bytes)");
+}
+
+TEST(Bvh, CorruptBytesAreShownEscapedAndCutInMessages) {
+  // A binary token where a keyword belongs: the message shows at most 40 bytes of it, the bytes
+  // that are not printable text as \xNN, and names the token's length.
+  std::string junk(5000, '\x01');
+  for (size_t i = 0; i < junk.size(); i += 3) junk[i] = static_cast<char>(0x80 + i % 64);
+  std::string msg = error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\n" + junk + "\n}\n");
+  EXPECT_NE(msg.find("cut.bvh: line 6: expected JOINT, End Site or '}' in 'r', found '\\x80\\x01"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("... (5000 bytes)"), std::string::npos) << msg;
+  EXPECT_LT(msg.size(), 400u) << msg;
+  for (unsigned char c : msg) EXPECT_TRUE(c >= 0x20 && c < 0x7F) << msg;
+  // Valid UTF-8 names are shown as they are.
+  msg = error_of("HIERARCHY\nROOT T\xC3\xA4nzer\n{\nOFFSET 0 0 0\nCHANNELS 1 Wrotation\n");
+  EXPECT_NE(msg.find("unknown channel 'Wrotation'"), std::string::npos) << msg;
+  msg = error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\nJOINT T\xC3\xA4nzer\n{\nOFFSET 0 \xFF 0\n");
+  EXPECT_NE(msg.find("OFFSET value must be a number, found '\\xFF'"), std::string::npos) << msg;
+  EXPECT_EQ(parse_bvh("HIERARCHY\nROOT T\xC3\xA4nzer\n{\nOFFSET 0 0 0\nCHANNELS 1 Zrotation\n}\n"
+                      "MOTION\nFrames: 1\nFrame Time: 0.04\n5\n",
+                      "ok.bvh")
+                .joints[0]
+                .name,
+            "T\xC3\xA4nzer");
 }
 
 namespace {
