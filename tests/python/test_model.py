@@ -166,3 +166,17 @@ def test_ctrl_c_stops_a_task_at_its_next_step(model, song):
                               progress=lambda s, t: steps.append(s))
     timer.join()
     assert len(steps) < total  # stopped early
+
+
+def test_motion_to_music_takes_any_3d_skeleton_as_load_motion_gives_it(model):
+    bvh = "/usr/share/assimp/models/BVH/01_01.bvh"  # a CMU capture (assimp-testmodels)
+    if not os.path.exists(bvh):
+        pytest.skip(f"{bvh} not found (Debian package assimp-testmodels, scripts/setup.sh)")
+    joints, fps, skeleton = momu.load_motion(bvh)
+    assert skeleton.name == "bvh" and joints.shape[1:] == (38, 3) and fps == 120
+    clip = joints[: int(3 * fps)]
+    audio, sr = model.motion_to_music(clip, fps, skeleton=skeleton, steps=2,
+                                      griffin_lim_iterations=2)
+    assert len(audio) == 3 * sr
+    with pytest.raises(momu.ShapeError, match="for skeleton 'dwm23'"):  # the default skeleton
+        model.motion_to_music(clip, fps, steps=2)
