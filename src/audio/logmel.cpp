@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "momu/core/error.h"
+#include "audio/stft_chunks.h"
 #include "momu/core/json_fields.h"
 
 namespace momu {
@@ -86,10 +87,14 @@ void from_json(const nlohmann::json& j, LogMelConfig& c) {
 
 at::Tensor mel_spectrogram(const at::Tensor& y, const LogMelConfig& config) {
   config.validate();
-  auto spec = stft(y, config.stft()).abs();  // [..., bins, frames]
-  if (config.power != 1.0) spec = spec.pow(config.power);
-  auto basis = mel_filterbank(config.mel(), spec.scalar_type()).to(spec.device());
-  return torch::matmul(basis, spec);
+  // A few thousand frames at a time (src/audio/stft_chunks.h): the complex spectrogram of a
+  // long song would take gigabytes, its mel spectrogram a fraction of that.
+  const auto basis = mel_filterbank(config.mel(), y.scalar_type()).to(y.device());
+  return stft_reduced(y, config.stft(), [&](const at::Tensor& spec) {
+    auto magnitude = spec.abs();  // [..., bins, frames]
+    if (config.power != 1.0) magnitude = magnitude.pow(config.power);
+    return torch::matmul(basis, magnitude);
+  });
 }
 
 at::Tensor log_mel_spectrogram(const at::Tensor& y, const LogMelConfig& config) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "momu/core/error.h"
+#include "audio/stft_chunks.h"
 #include "momu/core/json_fields.h"
 
 namespace momu {
@@ -178,10 +179,14 @@ at::Tensor onset_strength(const at::Tensor& y, const OnsetStrengthConfig& config
   }
 
   // Power mel spectrogram in dB (power_to_db: ref 1, amin 1e-10, top_db below the maximum).
-  const auto spec = stft(y.to(torch::kFloat64), stft_config).to(torch::kCPU).contiguous();
-  const auto power = power_spectrum(spec);  // [bins, frames] float64
-  auto basis = mel_filterbank(config.mel(), torch::kFloat64).to(power.device());
-  auto db = torch::matmul(basis, power).clamp_min(1e-10).log10().mul_(10.0);  // [mels, frames]
+  // The mel power of a few thousand frames at a time: the whole complex spectrogram of a long
+  // song would take gigabytes (src/audio/stft_chunks.h).
+  const auto basis = mel_filterbank(config.mel(), torch::kFloat64);
+  auto mel = stft_reduced(y.to(torch::kFloat64), stft_config, [&](const at::Tensor& spec) {
+    const auto power = power_spectrum(spec.to(torch::kCPU).contiguous());  // [bins, frames] float64
+    return torch::matmul(basis, power);                                     // [mels, frames]
+  });
+  auto db = mel.clamp_min(1e-10).log10().mul_(10.0);  // [mels, frames]
   if (config.ref_db_range >= 0.0) db = torch::maximum(db, db.max() - config.ref_db_range);
 
   // Rectified flux against the (optionally max-filtered) spectrum `lag` frames earlier.

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "momu/core/error.h"
+#include "audio/stft_chunks.h"
 
 namespace F = torch::nn::functional;
 
@@ -57,20 +58,22 @@ int64_t stft_frame_count(int64_t n_samples, const StftConfig& config) {
   return 1 + (padded - config.n_fft) / config.hop_length;
 }
 
-at::Tensor stft(const at::Tensor& y, const StftConfig& config) {
+namespace {
+
+// y [N] or [B, N] -> [B, N'] with the centring padding stft() applies, checked to hold a frame.
+at::Tensor padded_signal(const at::Tensor& y, const StftConfig& config, const char* what) {
   config.validate();
   if (y.dim() != 1 && y.dim() != 2) {
-    throw ShapeError("stft: expected y [N] or [B, N], got " + std::to_string(y.dim()) +
-                     " dimensions");
+    throw ShapeError(std::string(what) + ": expected y [N] or [B, N], got " +
+                     std::to_string(y.dim()) + " dimensions");
   }
-  if (!y.is_floating_point()) throw ShapeError("stft: y must be a floating-point tensor");
-  const bool batched = y.dim() == 2;
-  auto x = batched ? y : y.unsqueeze(0);  // [B, N]
+  if (!y.is_floating_point()) throw ShapeError(std::string(what) + ": y must be a floating-point tensor");
+  auto x = y.dim() == 2 ? y : y.unsqueeze(0);  // [B, N]
   if (config.center) {
     const int64_t pad = config.n_fft / 2;
     if (config.pad_mode == PadMode::kReflect) {
       if (x.size(1) <= pad) {
-        throw ShapeError("stft: reflect padding needs more than n_fft/2 = " +
+        throw ShapeError(std::string(what) + ": reflect padding needs more than n_fft/2 = " +
                          std::to_string(pad) + " samples, got " + std::to_string(x.size(1)));
       }
       x = F::pad(x.unsqueeze(1), F::PadFuncOptions({pad, pad}).mode(torch::kReflect)).squeeze(1);
@@ -79,14 +82,43 @@ at::Tensor stft(const at::Tensor& y, const StftConfig& config) {
     }
   }
   if (x.size(1) < config.n_fft) {
-    throw ShapeError("stft: signal of " + std::to_string(y.size(-1)) +
+    throw ShapeError(std::string(what) + ": signal of " + std::to_string(y.size(-1)) +
                      " samples is shorter than one frame (n_fft " + std::to_string(config.n_fft) +
                      ")");
   }
+  return x;
+}
+
+// The spectra of the frames of x [B, N'] (already padded) -> [B, bins, frames].
+at::Tensor frame_spectra(const at::Tensor& x, const StftConfig& config, const at::Tensor& window) {
   auto frames = x.unfold(1, config.n_fft, config.hop_length);  // [B, frames, n_fft]
-  frames = frames * stft_window(config, y.scalar_type()).to(y.device());
-  auto spec = torch::fft::rfft(frames, c10::nullopt, -1).transpose(1, 2);  // [B, bins, frames]
-  return batched ? spec.contiguous() : spec.squeeze(0).contiguous();
+  frames = frames * window;
+  return torch::fft::rfft(frames, c10::nullopt, -1).transpose(1, 2);  // [B, bins, frames]
+}
+
+}  // namespace
+
+at::Tensor stft(const at::Tensor& y, const StftConfig& config) {
+  const auto x = padded_signal(y, config, "stft");
+  auto spec = frame_spectra(x, config, stft_window(config, y.scalar_type()).to(y.device()));
+  return y.dim() == 2 ? spec.contiguous() : spec.squeeze(0).contiguous();
+}
+
+at::Tensor stft_reduced(const at::Tensor& y, const StftConfig& config,
+                        const std::function<at::Tensor(const at::Tensor& spec)>& reduce,
+                        int64_t chunk_frames) {
+  if (chunk_frames < 1) throw ConfigError("stft_reduced: chunk_frames must be >= 1");
+  const auto x = padded_signal(y, config, "stft");
+  const auto window = stft_window(config, y.scalar_type()).to(y.device());
+  const int64_t n_frames = 1 + (x.size(1) - config.n_fft) / config.hop_length;
+  std::vector<at::Tensor> pieces;
+  for (int64_t f0 = 0; f0 < n_frames; f0 += chunk_frames) {
+    const int64_t f1 = std::min(n_frames, f0 + chunk_frames);
+    const auto part = x.narrow(1, f0 * config.hop_length, (f1 - f0 - 1) * config.hop_length + config.n_fft);
+    auto spec = frame_spectra(part, config, window).contiguous();
+    pieces.push_back(reduce(y.dim() == 2 ? spec : spec.squeeze(0)));
+  }
+  return pieces.size() == 1 ? pieces.front() : torch::cat(pieces, -1);
 }
 
 at::Tensor istft(const at::Tensor& spec, const StftConfig& config, int64_t length) {
