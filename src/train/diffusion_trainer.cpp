@@ -1,4 +1,3 @@
-#include "train/checkpoint_json.h"
 #include "momu/train/diffusion_trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -31,6 +30,7 @@
 #include "momu/train/optimizer_state.h"
 #include "momu/train/step_seed.h"
 #include "momu/train/train_step.h"
+#include "train/training_run.h"
 
 namespace momu {
 
@@ -120,147 +120,80 @@ void adopt_init_spec(const fs::path& init_dir, DiffusionExpertSpec& spec) {
   spec.motion_scale = init.motion_scale;
 }
 
-}  // namespace
-
-DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const LogSink& log,
-                                     const ProgressCallback& progress) {
-  const auto wall_start = std::chrono::steady_clock::now();
-  const std::string& direction = options.direction;
-  if (direction != "motion2music" && direction != "music2motion") {
-    throw ConfigError("train-diffusion: --direction must be motion2music or music2motion, got '" +
-                      direction + "'");
-  }
+// The expert of a new run: the run config's denoiser, schedule, condition and sampler, channel
+// widths from the VAE, its fingerprint, the training tempi (clock experts) and bone range.
+DiffusionExpertSpec new_expert_spec(const std::string& direction, const DiffusionRunConfig& run,
+                                    const BicorVaeSpec& vae, const std::string& fingerprint,
+                                    const PreparedDataset& data) {
   const bool to_music = direction == "motion2music";
-  const torch::Device device(validate_device(options.device));
-  const fs::path last_dir = options.out_dir / "last";
-  const fs::path best_dir = options.out_dir / "best";
-
-  // --- configuration ---
-  nlohmann::json resume_config;
-  DiffusionRunConfig run = options.config;
-  if (options.resume) {
-    if (!fs::exists(last_dir / "config.json")) {
-      throw IoError(last_dir.string() + ": no checkpoint to resume from");
-    }
-    resume_config = read_json_file(last_dir / "config.json");
-    if (!checkpoint_json::has_string(resume_config, "format", kDiffusionFormat) ||
-        !checkpoint_json::has_string(resume_config, "direction", direction)) {
-      throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + direction +
-                        "' diffusion checkpoint");
-    }
-    DiffusionRunConfig saved = checkpoint_json::part<DiffusionRunConfig>(resume_config, "run", last_dir / "config.json");
-    if (options.has_config) {
-      nlohmann::json a = saved, b = run;
-      a["train"]["steps"] = b["train"]["steps"];
-      if (a != b) {
-        auto diff = nlohmann::json::diff(a, b);
-        throw ConfigError("train-diffusion --resume: the config differs from the checkpoint's at " +
-                          (diff.empty() ? std::string("?") : diff[0].value("path", "?")) +
-                          " (only train.steps may change on resume)");
-      }
-    } else {
-      run = saved;
-    }
-  }
-  run.validate();
-  const TrainConfig& train = run.train;
-  nlohmann::json init_record = nullptr;  // where the weights came from (--init), kept on resume
-  if (options.resume) {
-    if (!options.init_dir.empty()) throw ConfigError("train-diffusion: --init starts a new run; it cannot be used with --resume");
-    init_record = resume_config.value("init", nlohmann::json());
-  } else if (!options.init_dir.empty()) {
-    init_record = {{"path", fs::absolute(options.init_dir).string()}};
-  }
-
-  // --- the VAE and the latents ---
-  BicorVae vae = BicorVae::load(options.vae_dir, options.device);
-  if (!vae.has_motion()) {
-    throw ConfigError(options.vae_dir.string() +
-                      ": the BiCoR-VAE has no motion VAE yet (run train-vae --stage motion)");
-  }
-  const std::string fingerprint = bicor_vae_fingerprint(options.vae_dir);
-  if (options.resume && !checkpoint_json::has_string(resume_config.contains("model") ? resume_config.at("model") : nlohmann::json(),
-                                                          "vae_fingerprint", fingerprint)) {
-    throw ConfigError("train-diffusion --resume: " + options.vae_dir.string() +
-                      " is not the VAE the checkpoint was trained on");
-  }
-  const int k = vae.spec().time_compression();
-  if (train.segment_frames % k != 0) {
-    throw ConfigError("train-diffusion: train.segment_frames must be a multiple of " + std::to_string(k));
-  }
-  const PreparedDataset data = PreparedDataset::open(options.data_dir);
-  if (data.clip_names("train").empty()) {
-    throw ConfigError(options.data_dir.string() + ": no clip in the train split");
-  }
   DiffusionExpertSpec spec;
-  if (options.resume) {
-    spec = checkpoint_json::part<DiffusionExpertSpec>(resume_config, "model", last_dir / "config.json");
-  } else {
-    spec.direction = direction;
-    spec.denoiser = run.denoiser;
-    const int da = vae.spec().music.latent_channels;
-    const int dm = vae.spec().motion->latent_channels;
-    spec.condition = run.condition;
-    const int dc = spec.cond_channels_for(to_music ? dm : da);
-    if (spec.denoiser.latent_channels == 0) spec.denoiser.latent_channels = to_music ? da : dm;
-    if (spec.denoiser.cond_channels == 0) spec.denoiser.cond_channels = dc;
-    if (spec.denoiser.latent_channels != (to_music ? da : dm) || spec.denoiser.cond_channels != dc) {
-      throw ConfigError("train-diffusion: the denoiser's latent/cond channels differ from the VAE's "
-                        "latent width (+1 with a rhythm channel, 1 for a rhythm condition alone); set "
-                        "them to 0 to take them from the VAE");
-    }
-    spec.schedule = run.schedule;
-    spec.vae_fingerprint = fingerprint;
-    spec.sampler = run.sampler;
-    if (spec.uses_clock()) {
-      spec.motion_clock = run.motion_clock;
-      spec.clock = run.motion_clock.clock;
-      for (const auto& e : data.index.at("clips")) {  // the index holds each clip's tempo
-        const double bpm = e.value("tempo_bpm", 0.0);
-        if (e.value("split", "") == "train" && bpm > 0.0) spec.clock_tempi_bpm.push_back(fold_tempo(bpm, spec.clock));
-      }
-    }
-    bone_range(data, data.clip_names("train"), vae.spec().skeleton, spec.bone_min, spec.bone_max);
-    // The --init expert is checked before the run folder and its latents are made.
-    if (!options.init_dir.empty()) adopt_init_spec(options.init_dir, spec);
+  spec.direction = direction;
+  spec.denoiser = run.denoiser;
+  const int da = vae.music.latent_channels;
+  const int dm = vae.motion->latent_channels;
+  spec.condition = run.condition;
+  const int dc = spec.cond_channels_for(to_music ? dm : da);
+  if (spec.denoiser.latent_channels == 0) spec.denoiser.latent_channels = to_music ? da : dm;
+  if (spec.denoiser.cond_channels == 0) spec.denoiser.cond_channels = dc;
+  if (spec.denoiser.latent_channels != (to_music ? da : dm) || spec.denoiser.cond_channels != dc) {
+    throw ConfigError("train-diffusion: the denoiser's latent/cond channels differ from the VAE's "
+                      "latent width (+1 with a rhythm channel, 1 for a rhythm condition alone); set "
+                      "them to 0 to take them from the VAE");
   }
-  {  // Refused before the run folder and its latents are written: no training clip is a crop
-     // long, even at the rate that makes it longest (a rate r stretches a clip to 1/r of its
-     // length or to r times it; both are allowed for here, so the check after encoding stays).
-    const std::vector<double> rates = run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0};
-    double longest = 1.0;
-    for (double r : rates) longest = std::max({longest, r, 1.0 / r});
-    int64_t most_frames = 0;
-    for (const auto& e : data.index.at("clips")) {
-      if (e.is_object() && e.value("split", "") == "train" && e.contains("frames") && e.at("frames").is_number()) {
-        most_frames = std::max(most_frames, static_cast<int64_t>(std::ceil(e.at("frames").get<double>() * longest)));
-      }
-    }
-    if (most_frames > 0 && most_frames / k < train.segment_frames / k) {
-      throw ConfigError(options.data_dir.string() + ": no training clip has " +
-                        std::to_string(train.segment_frames / k) + " latent frames (train.segment_frames = " + std::to_string(train.segment_frames) +
-                        "; the longest training clip has " + std::to_string(most_frames) +
-                        " frames): lower train.segment_frames");
+  spec.schedule = run.schedule;
+  spec.vae_fingerprint = fingerprint;
+  spec.sampler = run.sampler;
+  if (spec.uses_clock()) {
+    spec.motion_clock = run.motion_clock;
+    spec.clock = run.motion_clock.clock;
+    for (const auto& e : data.index.at("clips")) {  // the index holds each clip's tempo
+      const double bpm = e.value("tempo_bpm", 0.0);
+      if (e.value("split", "") == "train" && bpm > 0.0) spec.clock_tempi_bpm.push_back(fold_tempo(bpm, spec.clock));
     }
   }
-  fs::create_directories(options.out_dir);
-  const std::vector<LatentClip> latents = load_or_encode_latents(
-      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
-      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0});
-  if (!options.resume) {
-    if (options.init_dir.empty()) {  // an --init expert keeps the scales its network learned
-      spec.music_scale = inverse_std(latents, true);
-      spec.motion_scale = inverse_std(latents, false);
-    }
-    spec.validate();
-  }
-  const double target_scale = spec.target_scale(), cond_scale = spec.cond_scale();
+  bone_range(data, data.clip_names("train"), vae.skeleton, spec.bone_min, spec.bone_max);
+  return spec;
+}
 
-  // --- crops ---
-  const int64_t crop = train.segment_frames / k;
-  std::vector<at::Tensor> train_target, train_cond, val_target, val_cond;
+// ConfigError when no training clip is a crop (segment_frames / k latent frames) long, even at
+// the tempo-stretch rate that makes it longest (a rate r stretches a clip to 1/r of its length
+// or to r times it; both are allowed for, so the check after encoding stays).
+void check_crop_fits(const PreparedDataset& data, const DiffusionRunConfig& run,
+                     int64_t segment_frames, int k, const fs::path& data_dir) {
+  const std::vector<double> rates = run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0};
+  double longest = 1.0;
+  for (double r : rates) longest = std::max({longest, r, 1.0 / r});
+  int64_t most_frames = 0;
+  for (const auto& e : data.index.at("clips")) {
+    if (e.is_object() && e.value("split", "") == "train" && e.contains("frames") && e.at("frames").is_number()) {
+      most_frames = std::max(most_frames, static_cast<int64_t>(std::ceil(e.at("frames").get<double>() * longest)));
+    }
+  }
+  if (most_frames > 0 && most_frames / k < segment_frames / k) {
+    throw ConfigError(data_dir.string() + ": no training clip has " +
+                      std::to_string(segment_frames / k) + " latent frames (train.segment_frames = " +
+                      std::to_string(segment_frames) +
+                      "; the longest training clip has " + std::to_string(most_frames) +
+                      " frames): lower train.segment_frames");
+  }
+}
+
+// Training and validation crops of the latents (scaled as the expert sees them), with each
+// training clip's condition, its weight (crops it holds) and whether it trains the condition.
+struct Crops {
+  std::vector<at::Tensor> train_target, train_cond;  // [d, L] and [dc, L] per training entry
   std::vector<double> weights;
   std::vector<bool> train_conditioned;
+  std::vector<at::Tensor> val_target, val_cond;      // [d, crop], [dc, crop]
+};
+
+Crops make_crops(const std::vector<LatentClip>& latents, const DiffusionExpertSpec& spec,
+                 const PreparedDataset& data, int64_t crop, int k, const torch::Device& device,
+                 const LogSink& log) {
+  Crops out;
+  auto& [train_target, train_cond, weights, train_conditioned, val_target, val_cond] = out;
+  const bool to_music = spec.direction == "motion2music";
+  const double target_scale = spec.target_scale(), cond_scale = spec.cond_scale();
   std::string loaded_name;
   PreparedClip loaded;
   for (const auto& c : latents) {
@@ -299,6 +232,124 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   if (train_target.empty()) {
     throw ConfigError("train-diffusion: no training clip has " + std::to_string(crop) + " latent frames");
   }
+  return out;
+}
+
+// The validation record at `step`: the EMA denoiser's epsilon loss on the fixed validation crops
+// at four timesteps with fixed noise, with the condition and with the null condition.
+nlohmann::json validation_record(DenoiserImpl& ema_model, const NoiseSchedule& schedule,
+                                 const std::vector<at::Tensor>& val_target,
+                                 const std::vector<at::Tensor>& val_cond, const TrainConfig& train,
+                                 const torch::Device& device, int64_t step) {
+  const int64_t num_t = schedule.timesteps();
+  torch::NoGradGuard no_grad;
+  ema_model.eval();
+  const std::vector<double> fractions{0.05, 0.3, 0.6, 0.9};
+  double cond_loss = 0, null_loss = 0;
+  int64_t n = 0;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, 0, 99));
+  for (size_t i = 0; i < val_target.size(); i += train.batch_size) {
+    const size_t nb = std::min(val_target.size() - i, static_cast<size_t>(train.batch_size));
+    auto x0 = torch::stack(std::vector<at::Tensor>(val_target.begin() + i, val_target.begin() + i + nb));
+    auto c = torch::stack(std::vector<at::Tensor>(val_cond.begin() + i, val_cond.begin() + i + nb));
+    for (double f : fractions) {
+      const int64_t t = static_cast<int64_t>(std::llround(f * (num_t - 1)));
+      auto tt = torch::full({static_cast<int64_t>(nb)}, t, torch::TensorOptions().dtype(torch::kInt64).device(device));
+      auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
+      auto zt = schedule.q_sample(x0, tt, noise);
+      cond_loss += (ema_model.forward(zt, tt, c) - noise).pow(2).mean().item<double>() * nb;
+      null_loss += (ema_model.forward(zt, tt) - noise).pow(2).mean().item<double>() * nb;
+      n += static_cast<int64_t>(nb);
+    }
+  }
+  nlohmann::json rec{{"split", "validation"}, {"step", step}, {"crops", val_target.size()}};
+  if (n > 0) {
+    rec["loss"] = cond_loss / n;
+    rec["loss_null_condition"] = null_loss / n;
+  }
+  return rec;
+}
+
+}  // namespace
+
+DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const LogSink& log,
+                                     const ProgressCallback& progress) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const std::string& direction = options.direction;
+  if (direction != "motion2music" && direction != "music2motion") {
+    throw ConfigError("train-diffusion: --direction must be motion2music or music2motion, got '" +
+                      direction + "'");
+  }
+  const torch::Device device(validate_device(options.device));
+  const fs::path last_dir = options.out_dir / "last";
+  const fs::path best_dir = options.out_dir / "best";
+
+  // --- configuration ---
+  nlohmann::json resume_config;
+  DiffusionRunConfig run = resolve_run_config(std::string("train-diffusion"), last_dir, options.resume,
+                                              options.config, options.has_config, kDiffusionFormat,
+                                              "direction", direction, "diffusion checkpoint", "train",
+                                              resume_config);
+  run.validate();
+  const TrainConfig& train = run.train;
+  nlohmann::json init_record = nullptr;  // where the weights came from (--init), kept on resume
+  if (options.resume) {
+    if (!options.init_dir.empty()) throw ConfigError("train-diffusion: --init starts a new run; it cannot be used with --resume");
+    init_record = resume_config.value("init", nlohmann::json());
+  } else if (!options.init_dir.empty()) {
+    init_record = {{"path", fs::absolute(options.init_dir).string()}};
+  }
+
+  // --- the VAE and the latents ---
+  BicorVae vae = BicorVae::load(options.vae_dir, options.device);
+  if (!vae.has_motion()) {
+    throw ConfigError(options.vae_dir.string() +
+                      ": the BiCoR-VAE has no motion VAE yet (run train-vae --stage motion)");
+  }
+  const std::string fingerprint = bicor_vae_fingerprint(options.vae_dir);
+  if (options.resume && !checkpoint_json::has_string(resume_config.contains("model") ? resume_config.at("model") : nlohmann::json(),
+                                                          "vae_fingerprint", fingerprint)) {
+    throw ConfigError("train-diffusion --resume: " + options.vae_dir.string() +
+                      " is not the VAE the checkpoint was trained on");
+  }
+  const int k = vae.spec().time_compression();
+  if (train.segment_frames % k != 0) {
+    throw ConfigError("train-diffusion: train.segment_frames must be a multiple of " + std::to_string(k));
+  }
+  const PreparedDataset data = PreparedDataset::open(options.data_dir);
+  if (data.clip_names("train").empty()) {
+    throw ConfigError(options.data_dir.string() + ": no clip in the train split");
+  }
+  DiffusionExpertSpec spec;
+  if (options.resume) {
+    spec = checkpoint_json::part<DiffusionExpertSpec>(resume_config, "model", last_dir / "config.json");
+  } else {
+    spec = new_expert_spec(direction, run, vae.spec(), fingerprint, data);
+    // The --init expert is checked before the run folder and its latents are made.
+    if (!options.init_dir.empty()) adopt_init_spec(options.init_dir, spec);
+  }
+  // Refused before the run folder and its latents are written.
+  check_crop_fits(data, run, train.segment_frames, k, options.data_dir);
+  fs::create_directories(options.out_dir);
+  const std::vector<LatentClip> latents = load_or_encode_latents(
+      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
+      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0});
+  if (!options.resume) {
+    if (options.init_dir.empty()) {  // an --init expert keeps the scales its network learned
+      spec.music_scale = inverse_std(latents, true);
+      spec.motion_scale = inverse_std(latents, false);
+    }
+    spec.validate();
+  }
+
+  // --- crops ---
+  const int64_t crop = train.segment_frames / k;
+  const Crops crops = make_crops(latents, spec, data, crop, k, device, log);
+  const auto& train_target = crops.train_target;
+  const auto& train_cond = crops.train_cond;
+  const auto& train_conditioned = crops.train_conditioned;
+  const auto& val_target = crops.val_target;
+  const auto& val_cond = crops.val_cond;
   const NoiseSchedule schedule(spec.schedule);
   const int64_t num_t = schedule.timesteps();
 
@@ -308,12 +359,16 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   model->to(device);
   ema_model->to(device);
   ema_copy(*ema_model, *model);
-  torch::optim::AdamW optimizer(model->parameters(),
-                                torch::optim::AdamWOptions(train.learning_rate)
-                                    .betas(std::make_tuple(train.beta1, train.beta2))
-                                    .weight_decay(train.weight_decay));
-  int64_t step = 0;
-  double best_val = std::numeric_limits<double>::infinity();
+  TrainingRunOptions run_options;
+  run_options.label = "train-diffusion";
+  run_options.progress_label = "train-" + direction;
+  run_options.out_dir = options.out_dir;
+  run_options.train = train;
+  run_options.weights_prefix = "denoiser.";
+  run_options.resume = options.resume;
+  run_options.stop_after_steps = options.stop_after_steps;
+  run_options.device = device.str();
+  TrainingRun training(run_options, *model, *ema_model);
   if (!options.resume && !options.init_dir.empty()) {
     const fs::path w = options.init_dir / "model.safetensors";
     const auto tensors = load_safetensors(w).tensors;
@@ -322,18 +377,9 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     log_to(log, LogLevel::kInfo, "train-diffusion: starting from the weights of " + options.init_dir.string());
   }
   if (options.resume) {
-    const fs::path raw = last_dir / "trainer" / "weights.safetensors";
-    load_module_tensors(*model, load_safetensors(raw).tensors, "denoiser.", raw.string());
-    const fs::path ema = last_dir / "model.safetensors";
-    load_module_tensors(*ema_model, load_safetensors(ema).tensors, "denoiser.", ema.string());
-    load_optimizer_state(optimizer, last_dir / "trainer" / "optimizer.pt", device);
-    const fs::path state_path = last_dir / "trainer" / "state.json";
-    const auto state = checkpoint_json::trainer_state(read_json_file(state_path), state_path);
-    step = state.step;
-    if (state.has_best) best_val = state.best_validation_loss;  // null: no validation yet
-    log_to(log, LogLevel::kInfo, "train-diffusion: resuming at step " + std::to_string(step));
+    training.load_last();
+    log_to(log, LogLevel::kInfo, "train-diffusion: resuming at step " + std::to_string(training.step()));
   }
-  MetricsLog metrics(options.out_dir / "metrics.jsonl", options.resume ? step : -1);
   int64_t params = 0;
   for (const auto& p : model->parameters()) params += p.numel();
   log_to(log, LogLevel::kInfo,
@@ -342,76 +388,34 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
              std::to_string(val_target.size()) + " validation crops of " + std::to_string(crop) +
              " latent frames, device " + device.str());
 
+  TrainingHooks hooks;
   // --- validation: fixed crops, timesteps and noise; conditional and null-condition loss ---
-  nlohmann::json last_validation = nullptr;
-  auto validate = [&]() {
-    torch::NoGradGuard no_grad;
-    ema_model->eval();
-    const std::vector<double> fractions{0.05, 0.3, 0.6, 0.9};
-    double cond_loss = 0, null_loss = 0;
-    int64_t n = 0;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, 0, 99));
-    for (size_t i = 0; i < val_target.size(); i += train.batch_size) {
-      const size_t nb = std::min(val_target.size() - i, static_cast<size_t>(train.batch_size));
-      auto x0 = torch::stack(std::vector<at::Tensor>(val_target.begin() + i, val_target.begin() + i + nb));
-      auto c = torch::stack(std::vector<at::Tensor>(val_cond.begin() + i, val_cond.begin() + i + nb));
-      for (double f : fractions) {
-        const int64_t t = static_cast<int64_t>(std::llround(f * (num_t - 1)));
-        auto tt = torch::full({static_cast<int64_t>(nb)}, t, torch::TensorOptions().dtype(torch::kInt64).device(device));
-        auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
-        auto zt = schedule.q_sample(x0, tt, noise);
-        cond_loss += (ema_model->forward(zt, tt, c) - noise).pow(2).mean().item<double>() * nb;
-        null_loss += (ema_model->forward(zt, tt) - noise).pow(2).mean().item<double>() * nb;
-        n += static_cast<int64_t>(nb);
-      }
-    }
-    nlohmann::json rec{{"split", "validation"}, {"step", step}, {"crops", val_target.size()}};
-    if (n > 0) {
-      rec["loss"] = cond_loss / n;
-      rec["loss_null_condition"] = null_loss / n;
-    }
-    metrics.append(rec);
-    last_validation = rec;
-    return rec;
+  if (!val_target.empty()) {
+    hooks.validate = [&](int64_t step) {
+      return validation_record(*ema_model, schedule, val_target, val_cond, train, device, step);
+    };
+  }
+  hooks.checkpoint = [&](int64_t step, const nlohmann::json& validation) {
+    CheckpointContent c;
+    c.config = nlohmann::json{{"format", kDiffusionFormat},
+                              {"version", kDiffusionVersion},
+                              {"direction", direction},
+                              {"step", step},
+                              {"model", spec},
+                              {"run", run},
+                              {"vae", {{"path", fs::absolute(options.vae_dir).string()},
+                                       {"fingerprint", fingerprint}}},
+                              {"data", {{"prepared", fs::absolute(options.data_dir).string()}}},
+                              {"init", init_record},
+                              {"validation", validation},
+                              {"created_by", std::string("momu ") + MOMU_VERSION}};
+    c.weights = module_tensors(*ema_model, "denoiser.");
+    c.metadata = {{"format", kDiffusionFormat}, {"direction", direction}, {"step", std::to_string(step)}};
+    return c;
   };
-
-  auto save = [&](const fs::path& dir, bool with_trainer_state) {
-    write_checkpoint_dir(dir, [&](const fs::path& tmp) {
-      const nlohmann::json cfg{{"format", kDiffusionFormat},
-                               {"version", kDiffusionVersion},
-                               {"direction", direction},
-                               {"step", step},
-                               {"model", spec},
-                               {"run", run},
-                               {"vae", {{"path", fs::absolute(options.vae_dir).string()},
-                                        {"fingerprint", fingerprint}}},
-                               {"data", {{"prepared", fs::absolute(options.data_dir).string()}}},
-                               {"init", init_record},
-                               {"validation", last_validation},
-                               {"created_by", std::string("momu ") + MOMU_VERSION}};
-      write_bytes_atomically(tmp / "config.json", cfg.dump(2) + "\n");
-      save_safetensors(tmp / "model.safetensors", module_tensors(*ema_model, "denoiser."),
-                       {{"format", kDiffusionFormat}, {"direction", direction}, {"step", std::to_string(step)}});
-      if (with_trainer_state) {
-        fs::create_directories(tmp / "trainer");
-        save_safetensors(tmp / "trainer" / "weights.safetensors", module_tensors(*model, "denoiser."));
-        save_optimizer_state(optimizer, tmp / "trainer" / "optimizer.pt");
-        nlohmann::json state{{"step", step}, {"best_validation_loss", nullptr}};
-        if (std::isfinite(best_val)) state["best_validation_loss"] = best_val;
-        write_bytes_atomically(tmp / "trainer" / "state.json", state.dump(2) + "\n");
-      }
-    });
-  };
-
-  // --- the loop ---
-  std::discrete_distribution<int> pick_clip(weights.begin(), weights.end());
-  double acc_loss = 0, acc_gn = 0;
-  int64_t acc_n = 0;
-  auto window_start = std::chrono::steady_clock::now();
-  const int64_t first_step = step;
-  while (step < train.steps) {
-    if (options.stop_after_steps >= 0 && step - first_step >= options.stop_after_steps) break;
-    model->train();
+  // --- one step: crops, timesteps, dropout and noise, all from (seed, step) ---
+  std::discrete_distribution<int> pick_clip(crops.weights.begin(), crops.weights.end());
+  hooks.step = [&](int64_t step) {
     std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
     std::vector<at::Tensor> xs, cs;
     std::vector<int64_t> ts;
@@ -442,47 +446,14 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
     auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
     auto zt = schedule.q_sample(x0, t, noise);
-
-    set_learning_rate(optimizer, train.learning_rate_at(step));
-    optimizer.zero_grad();
-    auto loss = (model->forward(zt, t, c, keep_t) - noise).pow(2).mean();
-    const double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      throw Error("train-diffusion: the loss became non-finite at step " + std::to_string(step) +
-                  " (try a lower learning_rate); the last checkpoint in " + last_dir.string() +
-                  " is intact");
-    }
-    loss.backward();
-    const double grad_norm = clip_gradients(model->parameters(), train.grad_clip);
-    optimizer.step();
-    ema_update(*ema_model, *model, train.ema_decay_at(step));
-    ++step;
-    acc_loss += loss_value;
-    acc_gn += grad_norm;
-    ++acc_n;
-    if (step % train.log_every == 0 || step == train.steps) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-      metrics.append(nlohmann::json{{"split", "train"},
-                                    {"step", step},
-                                    {"loss", acc_loss / acc_n},
-                                    {"lr", train.learning_rate_at(step - 1)},
-                                    {"grad_norm", acc_gn / acc_n},
-                                    {"samples_per_s", secs > 0 ? acc_n * train.batch_size / secs : 0.0},
-                                    {"seconds_per_step", secs / acc_n}});
-      acc_loss = acc_gn = 0;
-      acc_n = 0;
-      window_start = std::chrono::steady_clock::now();
-    }
-    after_step(train, step, loss_value, "train-" + direction, !val_target.empty(), validate,
-               [&](bool best) { best ? save(best_dir, false) : save(last_dir, true); }, best_val, log,
-               progress);
-  }
-  if (step % train.checkpoint_every != 0 && step != train.steps) save(last_dir, true);
+    return StepOutput{(model->forward(zt, t, c, keep_t) - noise).pow(2).mean(), {}};
+  };
+  training.run(hooks, log, progress);
 
   DiffusionTrainResult result;
-  result.step = step;
+  result.step = training.step();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  result.last_validation = last_validation;
+  result.last_validation = training.last_validation();
   result.checkpoint = last_dir;
   return result;
 }

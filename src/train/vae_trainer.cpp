@@ -1,4 +1,3 @@
-#include "train/checkpoint_json.h"
 #include "momu/train/vae_trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -22,6 +21,7 @@
 #include "momu/train/optimizer_state.h"
 #include "momu/train/step_seed.h"
 #include "momu/train/train_step.h"
+#include "train/training_run.h"
 
 namespace momu {
 
@@ -130,6 +130,122 @@ nlohmann::json checkpoint_config(const std::string& stage, int64_t step, const B
                         {"created_by", std::string("momu ") + MOMU_VERSION}};
 }
 
+// The validation record at `step`: reconstruction and KL of the EMA model on fixed segments
+// (posterior mean decoded), the error in the data's units, and in stage motion the contrastive
+// loss and window retrieval over every validation window at once.
+nlohmann::json validation_record(ConvVae& ema_model, ConvVae* frozen_music,
+                                 const std::vector<ClipData>& val_clips,
+                                 const std::vector<std::pair<int, int64_t>>& val_picks,
+                                 int64_t segment, const TrainConfig& train, const BicorVaeSpec& spec,
+                                 const torch::Device& device, int64_t step) {
+  torch::NoGradGuard no_grad;
+  ema_model->eval();
+  const bool motion_stage = frozen_music != nullptr;
+  double rec = 0, kl = 0, closs = 0, rec_units = 0;
+  int64_t n = 0, nc = 0;
+  std::vector<at::Tensor> all_a, all_m;
+  for (size_t i = 0; i < val_picks.size(); i += train.batch_size) {
+    std::vector<std::pair<int, int64_t>> picks(
+        val_picks.begin() + i,
+        val_picks.begin() + std::min(val_picks.size(), i + static_cast<size_t>(train.batch_size)));
+    Batch b = make_batch(val_clips, picks, segment, motion_stage);
+    at::Tensor ca, cm;
+    StepLosses l = forward_losses(ema_model, frozen_music, b, {}, train, spec.contrastive, &ca, &cm);
+    const double w = static_cast<double>(picks.size());
+    rec += l.rec.item<double>() * w;
+    kl += l.kl.item<double>() * w;
+    // Reconstruction error in the data's units: log10 mel for music, cm of root-relative
+    // joint position for motion (mean per-joint position error, root excluded).
+    // Validation decodes the posterior mean, so forward_losses' reconstruction is the one.
+    const auto& x = motion_stage ? b.motion : b.mel;
+    const auto& r = l.reconstruction;
+    if (motion_stage) {
+      const int jd = spec.motion_stats.num_joints * spec.motion_stats.dim;
+      auto std = spec.motion_stats.stddev.narrow(0, 0, jd).to(device, torch::kFloat32).view({1, jd, 1});
+      auto diff = ((r - x).narrow(1, 0, jd) * std)
+                      .view({x.size(0), spec.motion_stats.num_joints, spec.motion_stats.dim, -1});
+      rec_units += diff.pow(2).sum(2).sqrt().mean().item<double>() * w;
+    } else {
+      auto std = torch::tensor(spec.music_std, torch::kFloat64).to(device, torch::kFloat32).view({1, -1, 1});
+      rec_units += ((r - x) * std).abs().mean().item<double>() * w;
+    }
+    if (l.contrastive.defined()) {
+      closs += l.contrastive.item<double>() * ca.size(0);
+      nc += ca.size(0);
+      all_a.push_back(ca);
+      all_m.push_back(cm);
+    }
+    n += static_cast<int64_t>(picks.size());
+  }
+  nlohmann::json rec_json{{"split", "validation"}, {"step", step}, {"segments", n}};
+  if (n > 0) {
+    rec_json["rec"] = rec / n;
+    rec_json["kl"] = kl / n;
+    rec_json[motion_stage ? "mpjpe_cm" : "logmel_l1"] = rec_units / n;
+    rec_json["loss"] = rec / n + train.lambda_kl * kl / n;
+  }
+  if (nc > 0) {
+    auto a = torch::cat(all_a), m = torch::cat(all_m);
+    // Over every validation window at once (segment negatives: every segment's own windows).
+    const auto full = rhythm_contrastive_loss(
+        a, m, spec.contrastive.temperature,
+        contrastive_groups(a.size(0) / spec.contrastive.windows_per_clip, spec.contrastive));
+    const RetrievalScores r = window_retrieval(a, m);
+    rec_json["contrastive"] = closs / nc;
+    rec_json["contrastive_all_windows"] = full.loss.item<double>();
+    rec_json["retrieval_windows"] = r.windows;
+    rec_json["retrieval_top1"] = r.top1;
+    rec_json["retrieval_top5"] = r.top5;
+    rec_json["retrieval_chance_top1"] = r.chance_top1;
+    rec_json["retrieval_chance_top5"] = r.chance_top5;
+    if (n > 0) rec_json["loss"] = rec_json["loss"].get<double>() + train.lambda_c * closs / nc;
+  }
+  return rec_json;
+}
+
+// Per-band mean and standard deviation of the training split's log-mel (the music VAE's input
+// normalisation) into spec.music_mean / music_std.
+void music_normalization(const PreparedDataset& data, const std::vector<std::string>& train_names,
+                         const LogMelConfig& logmel, BicorVaeSpec& spec) {
+  at::Tensor sum = torch::zeros({logmel.n_mels}, torch::kFloat64), sq = sum.clone();
+  int64_t n = 0;
+  for (const auto& name : train_names) {
+    auto mel = data.load(name).mel.to(torch::kFloat64);
+    sum += mel.sum(1);
+    sq += mel.pow(2).sum(1);
+    n += mel.size(1);
+  }
+  auto mean = sum / static_cast<double>(n);
+  auto stdv = (sq / static_cast<double>(n) - mean.pow(2)).clamp_min(1e-8).sqrt().clamp_min(1e-3);
+  spec.music_mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
+  spec.music_std.assign(stdv.data_ptr<double>(), stdv.data_ptr<double>() + stdv.numel());
+}
+
+// The clips in memory, normalised and on the device (motion and Q in stage motion).
+std::vector<ClipData> load_clips(const PreparedDataset& data, const std::vector<std::string>& names,
+                                 BicorVae& vae, const BicorVaeSpec& spec, bool motion_stage,
+                                 const torch::Device& device, const fs::path& data_dir) {
+  std::vector<ClipData> out;
+  for (const auto& name : names) {
+    PreparedClip clip = data.load(name);
+    ClipData c;
+    c.name = name;
+    c.frames = clip.num_frames();
+    c.mel = vae.normalize_mel(clip.mel).to(device);
+    if (motion_stage) {
+      if (clip.skeleton.name != spec.skeleton.name) {
+        throw FormatError(data_dir.string() + ": clip " + name + " has skeleton '" +
+                          clip.skeleton.name + "', the model '" + spec.skeleton.name + "'");
+      }
+      c.motion = vae.motion_features(clip.motion).to(device);
+      c.q = clip.q.to(device, torch::kFloat32);
+      c.rhythm = clip.usable_for_rhythm;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
@@ -146,32 +262,9 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
 
   // --- configuration: fresh, or from the checkpoint being resumed ---
   nlohmann::json resume_config;
-  VaeRunConfig run = options.config;
-  if (options.resume) {
-    if (!fs::exists(last_dir / "config.json")) {
-      throw IoError(last_dir.string() + ": no checkpoint to resume from");
-    }
-    resume_config = read_json_file(last_dir / "config.json");
-    if (!checkpoint_json::has_string(resume_config, "format", kBicorVaeFormat) ||
-        !checkpoint_json::has_string(resume_config, "stage", stage)) {
-      throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + stage +
-                        "' stage BiCoR-VAE checkpoint");
-    }
-    VaeRunConfig saved = checkpoint_json::part<VaeRunConfig>(resume_config, "run", last_dir / "config.json");
-    if (options.has_config) {
-      // The schedule's length may change (train longer); nothing else may.
-      nlohmann::json a = saved, b = run;
-      a[stage + "_train"]["steps"] = b[stage + "_train"]["steps"];
-      if (a != b) {
-        auto diff = nlohmann::json::diff(a, b);
-        throw ConfigError("train-vae --resume: the config differs from the checkpoint's at " +
-                          (diff.empty() ? std::string("?") : diff[0].value("path", "?")) +
-                          " (only " + stage + "_train.steps may change on resume)");
-      }
-    } else {
-      run = saved;
-    }
-  }
+  VaeRunConfig run = resolve_run_config(std::string("train-vae"), last_dir, options.resume, options.config,
+                                        options.has_config, kBicorVaeFormat, "stage", stage,
+                                        "stage BiCoR-VAE checkpoint", stage + "_train", resume_config);
   run.validate();
   const TrainConfig& train = motion_stage ? run.motion_train : run.music_train;
 
@@ -213,19 +306,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
     spec.contrastive = run.contrastive;
     spec.chunk_frames = run.chunk_frames;
     spec.chunk_context = run.chunk_context;
-    // Per-band normalisation over the training split.
-    at::Tensor sum = torch::zeros({logmel.n_mels}, torch::kFloat64), sq = sum.clone();
-    int64_t n = 0;
-    for (const auto& name : train_names) {
-      auto mel = data.load(name).mel.to(torch::kFloat64);
-      sum += mel.sum(1);
-      sq += mel.pow(2).sum(1);
-      n += mel.size(1);
-    }
-    auto mean = sum / static_cast<double>(n);
-    auto stdv = (sq / static_cast<double>(n) - mean.pow(2)).clamp_min(1e-8).sqrt().clamp_min(1e-3);
-    spec.music_mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
-    spec.music_std.assign(stdv.data_ptr<double>(), stdv.data_ptr<double>() + stdv.numel());
+    music_normalization(data, train_names, logmel, spec);
   }
   if (nlohmann::json(spec.logmel) != nlohmann::json(logmel)) {
     throw ConfigError(options.data_dir.string() +
@@ -243,29 +324,8 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
 
   // --- clips in memory (normalised, on the device) ---
   BicorVae vae(spec);  // gives normalisation helpers; holds the frozen music VAE in stage motion
-  auto load_clips = [&](const std::vector<std::string>& names) {
-    std::vector<ClipData> out;
-    for (const auto& name : names) {
-      PreparedClip clip = data.load(name);
-      ClipData c;
-      c.name = name;
-      c.frames = clip.num_frames();
-      c.mel = vae.normalize_mel(clip.mel).to(device);
-      if (motion_stage) {
-        if (clip.skeleton.name != spec.skeleton.name) {
-          throw FormatError(options.data_dir.string() + ": clip " + name + " has skeleton '" +
-                            clip.skeleton.name + "', the model '" + spec.skeleton.name + "'");
-        }
-        c.motion = vae.motion_features(clip.motion).to(device);
-        c.q = clip.q.to(device, torch::kFloat32);
-        c.rhythm = clip.usable_for_rhythm;
-      }
-      out.push_back(std::move(c));
-    }
-    return out;
-  };
-  std::vector<ClipData> train_clips = load_clips(train_names);
-  const std::vector<ClipData> val_clips = load_clips(val_names);
+  std::vector<ClipData> train_clips = load_clips(data, train_names, vae, spec, motion_stage, device, options.data_dir);
+  const std::vector<ClipData> val_clips = load_clips(data, val_names, vae, spec, motion_stage, device, options.data_dir);
   const int64_t segment = train.segment_frames;
   std::vector<int> usable;
   std::vector<double> weights;
@@ -299,8 +359,6 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   ema_copy(*ema_model, *model);
   ConvVae* frozen_music = nullptr;
   const std::string prefix = stage + ".";
-  int64_t step = 0;
-  double best_val = std::numeric_limits<double>::infinity();
   if (motion_stage) {
     if (options.resume) {
       const SafetensorsFile w = load_safetensors(last_dir / "model.safetensors");
@@ -314,134 +372,50 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
     for (auto& p : vae.music()->parameters()) p.set_requires_grad(false);
     frozen_music = &vae.music();
   }
-  torch::optim::AdamW optimizer(
-      model->parameters(),
-      torch::optim::AdamWOptions(train.learning_rate)
-          .betas(std::make_tuple(train.beta1, train.beta2))
-          .weight_decay(train.weight_decay));
+  TrainingRunOptions run_options;
+  run_options.label = "train-vae";
+  run_options.progress_label = "train-" + stage;
+  run_options.out_dir = options.out_dir;
+  run_options.train = train;
+  run_options.weights_prefix = prefix;
+  run_options.resume = options.resume;
+  run_options.stop_after_steps = options.stop_after_steps;
+  run_options.device = device.str();
+  TrainingRun training(run_options, *model, *ema_model);
   if (options.resume) {
-    const fs::path raw = last_dir / "trainer" / "weights.safetensors";
-    load_module_tensors(*model, load_safetensors(raw).tensors, prefix, raw.string());
-    const fs::path ema = last_dir / "model.safetensors";
-    load_module_tensors(*ema_model, load_safetensors(ema).tensors, prefix, ema.string());
-    load_optimizer_state(optimizer, last_dir / "trainer" / "optimizer.pt", device);
-    const fs::path state_path = last_dir / "trainer" / "state.json";
-    const auto state = checkpoint_json::trainer_state(read_json_file(state_path), state_path);
-    step = state.step;
-    if (state.has_best) best_val = state.best_validation_loss;  // null: no validation yet
+    training.load_last();
     log_to(log, LogLevel::kInfo, "train-vae: resuming " + stage + " stage at step " +
-                                     std::to_string(step) + " from " + last_dir.string());
+                                     std::to_string(training.step()) + " from " + last_dir.string());
   }
-  fs::create_directories(options.out_dir);
-  MetricsLog metrics(options.out_dir / "metrics.jsonl", options.resume ? step : -1);
   log_to(log, LogLevel::kInfo,
          "train-vae: " + stage + " VAE, " + std::to_string(count_parameters(*model)) +
              " parameters, " + std::to_string(usable.size()) + " training clips, " +
              std::to_string(val_picks.size()) + " validation segments, device " + device.str());
 
+  TrainingHooks hooks;
   // --- validation ---
-  nlohmann::json last_validation = nullptr;
-  auto validate = [&]() {
-    torch::NoGradGuard no_grad;
-    ema_model->eval();
-    double rec = 0, kl = 0, closs = 0, rec_units = 0;
-    int64_t n = 0, nc = 0;
-    std::vector<at::Tensor> all_a, all_m;
-    for (size_t i = 0; i < val_picks.size(); i += train.batch_size) {
-      std::vector<std::pair<int, int64_t>> picks(
-          val_picks.begin() + i,
-          val_picks.begin() + std::min(val_picks.size(), i + static_cast<size_t>(train.batch_size)));
-      Batch b = make_batch(val_clips, picks, segment, motion_stage);
-      at::Tensor ca, cm;
-      StepLosses l = forward_losses(ema_model, frozen_music, b, {}, train, spec.contrastive, &ca, &cm);
-      const double w = static_cast<double>(picks.size());
-      rec += l.rec.item<double>() * w;
-      kl += l.kl.item<double>() * w;
-      // Reconstruction error in the data's units: log10 mel for music, cm of root-relative
-      // joint position for motion (mean per-joint position error, root excluded).
-      // Validation decodes the posterior mean, so forward_losses' reconstruction is the one.
-      const auto& x = motion_stage ? b.motion : b.mel;
-      const auto& r = l.reconstruction;
-      if (motion_stage) {
-        const int jd = spec.motion_stats.num_joints * spec.motion_stats.dim;
-        auto std = spec.motion_stats.stddev.narrow(0, 0, jd).to(device, torch::kFloat32).view({1, jd, 1});
-        auto diff = ((r - x).narrow(1, 0, jd) * std)
-                        .view({x.size(0), spec.motion_stats.num_joints, spec.motion_stats.dim, -1});
-        rec_units += diff.pow(2).sum(2).sqrt().mean().item<double>() * w;
-      } else {
-        auto std = torch::tensor(spec.music_std, torch::kFloat64).to(device, torch::kFloat32).view({1, -1, 1});
-        rec_units += ((r - x) * std).abs().mean().item<double>() * w;
-      }
-      if (l.contrastive.defined()) {
-        closs += l.contrastive.item<double>() * ca.size(0);
-        nc += ca.size(0);
-        all_a.push_back(ca);
-        all_m.push_back(cm);
-      }
-      n += static_cast<int64_t>(picks.size());
+  if (!val_picks.empty()) {
+    hooks.validate = [&](int64_t step) {
+      return validation_record(ema_model, frozen_music, val_clips, val_picks, segment, train, spec,
+                               device, step);
+    };
+  }
+  hooks.checkpoint = [&](int64_t step, const nlohmann::json& validation) {
+    CheckpointContent c;
+    c.weights = module_tensors(*ema_model, prefix);
+    if (motion_stage) {
+      auto music_tensors = module_tensors(*vae.music(), "music.");
+      c.weights.insert(music_tensors.begin(), music_tensors.end());
     }
-    nlohmann::json rec_json{{"split", "validation"}, {"step", step}, {"segments", n}};
-    if (n > 0) {
-      rec_json["rec"] = rec / n;
-      rec_json["kl"] = kl / n;
-      rec_json[motion_stage ? "mpjpe_cm" : "logmel_l1"] = rec_units / n;
-      rec_json["loss"] = rec / n + train.lambda_kl * kl / n;
-    }
-    if (nc > 0) {
-      auto a = torch::cat(all_a), m = torch::cat(all_m);
-      // Over every validation window at once (segment negatives: every segment's own windows).
-      const auto full = rhythm_contrastive_loss(
-          a, m, spec.contrastive.temperature,
-          contrastive_groups(a.size(0) / spec.contrastive.windows_per_clip, spec.contrastive));
-      const RetrievalScores r = window_retrieval(a, m);
-      rec_json["contrastive"] = closs / nc;
-      rec_json["contrastive_all_windows"] = full.loss.item<double>();
-      rec_json["retrieval_windows"] = r.windows;
-      rec_json["retrieval_top1"] = r.top1;
-      rec_json["retrieval_top5"] = r.top5;
-      rec_json["retrieval_chance_top1"] = r.chance_top1;
-      rec_json["retrieval_chance_top5"] = r.chance_top5;
-      if (n > 0) rec_json["loss"] = rec_json["loss"].get<double>() + train.lambda_c * closs / nc;
-    }
-    metrics.append(rec_json);
-    last_validation = rec_json;
-    return rec_json;
+    c.config = checkpoint_config(stage, step, spec, run, train, options.data_dir, validation);
+    c.metadata = {{"format", kBicorVaeFormat}, {"stage", stage}, {"step", std::to_string(step)}};
+    return c;
   };
-
-  auto save = [&](const fs::path& dir, bool with_trainer_state) {
-    write_checkpoint_dir(dir, [&](const fs::path& tmp) {
-      auto tensors = module_tensors(*ema_model, prefix);
-      if (motion_stage) {
-        auto music_tensors = module_tensors(*vae.music(), "music.");
-        tensors.insert(music_tensors.begin(), music_tensors.end());
-      }
-      const nlohmann::json cfg =
-          checkpoint_config(stage, step, spec, run, train, options.data_dir, last_validation);
-      write_bytes_atomically(tmp / "config.json", cfg.dump(2) + "\n");
-      save_safetensors(tmp / "model.safetensors", tensors,
-                       {{"format", kBicorVaeFormat}, {"stage", stage}, {"step", std::to_string(step)}});
-      if (with_trainer_state) {
-        fs::create_directories(tmp / "trainer");
-        save_safetensors(tmp / "trainer" / "weights.safetensors", module_tensors(*model, prefix));
-        save_optimizer_state(optimizer, tmp / "trainer" / "optimizer.pt");
-        nlohmann::json state{{"step", step}, {"best_validation_loss", nullptr}};
-        if (std::isfinite(best_val)) state["best_validation_loss"] = best_val;
-        write_bytes_atomically(tmp / "trainer" / "state.json", state.dump(2) + "\n");
-      }
-    });
-  };
-
-  // --- the loop ---
+  // --- one step: a batch of crops and the posterior noise, both from (seed, step) ---
   std::discrete_distribution<int> pick_clip(weights.begin(), weights.end());
-  double acc_loss = 0, acc_rec = 0, acc_kl = 0, acc_c = 0, acc_cacc = 0, acc_gn = 0;
-  int64_t acc_n = 0, acc_cn = 0;
-  auto window_start = std::chrono::steady_clock::now();
-  const int64_t first_step = step;
   const int64_t d = trained_config.latent_channels;
   const int64_t k = trained_config.time_compression();
-  while (step < train.steps) {
-    if (options.stop_after_steps >= 0 && step - first_step >= options.stop_after_steps) break;
-    model->train();
+  hooks.step = [&](int64_t step) {
     std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
     std::vector<std::pair<int, int64_t>> picks;
     for (int b = 0; b < train.batch_size; ++b) {
@@ -452,63 +426,21 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
     Batch batch = make_batch(train_clips, picks, segment, motion_stage);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
     auto noise = at::randn({train.batch_size, d, segment / k}, gen, torch::kFloat32).to(device);
-
-    set_learning_rate(optimizer, train.learning_rate_at(step));
-    optimizer.zero_grad();
     StepLosses l = forward_losses(model, frozen_music, batch, noise, train, spec.contrastive,
                                   nullptr, nullptr);
-    const double loss_value = l.total.item<double>();
-    if (!std::isfinite(loss_value)) {
-      throw Error("train-vae: the loss became non-finite at step " + std::to_string(step) +
-                  " (try a lower learning_rate or a higher grad_clip); the last checkpoint in " +
-                  last_dir.string() + " is intact");
-    }
-    l.total.backward();
-    const double grad_norm = clip_gradients(model->parameters(), train.grad_clip);
-    optimizer.step();
-    ema_update(*ema_model, *model, train.ema_decay_at(step));
-    ++step;
-
-    acc_loss += loss_value;
-    acc_rec += l.rec.item<double>();
-    acc_kl += l.kl.item<double>();
-    acc_gn += grad_norm;
+    StepOutput out{l.total, {{"rec", l.rec.item<double>()}, {"kl", l.kl.item<double>()}}};
     if (l.contrastive.defined()) {
-      acc_c += l.contrastive.item<double>();
-      acc_cacc += l.contrastive_accuracy;
-      ++acc_cn;
+      out.scalars.emplace_back("contrastive", l.contrastive.item<double>());
+      out.scalars.emplace_back("contrastive_accuracy", l.contrastive_accuracy);
     }
-    ++acc_n;
-    if (step % train.log_every == 0 || step == train.steps) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-      nlohmann::json rec{{"split", "train"},
-                         {"step", step},
-                         {"loss", acc_loss / acc_n},
-                         {"rec", acc_rec / acc_n},
-                         {"kl", acc_kl / acc_n},
-                         {"lr", train.learning_rate_at(step - 1)},
-                         {"grad_norm", acc_gn / acc_n},
-                         {"samples_per_s", secs > 0 ? acc_n * train.batch_size / secs : 0.0},
-                         {"seconds_per_step", secs / acc_n}};
-      if (acc_cn > 0) {
-        rec["contrastive"] = acc_c / acc_cn;
-        rec["contrastive_accuracy"] = acc_cacc / acc_cn;
-      }
-      metrics.append(rec);
-      acc_loss = acc_rec = acc_kl = acc_c = acc_cacc = acc_gn = 0;
-      acc_n = acc_cn = 0;
-      window_start = std::chrono::steady_clock::now();
-    }
-    after_step(train, step, loss_value, "train-" + stage, !val_picks.empty(), validate,
-               [&](bool best) { best ? save(best_dir, false) : save(last_dir, true); }, best_val, log,
-               progress);
-  }
-  if (step % train.checkpoint_every != 0 && step != train.steps) save(last_dir, true);
+    return out;
+  };
+  training.run(hooks, log, progress);
 
   VaeTrainResult result;
-  result.step = step;
+  result.step = training.step();
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-  result.last_validation = last_validation;
+  result.last_validation = training.last_validation();
   result.checkpoint = last_dir;
   return result;
 }
