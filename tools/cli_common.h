@@ -118,5 +118,6 @@ void add_eval_generate_command(CLI::App& app, CliContext& ctx);
 void add_bench_command(CLI::App& app, CliContext& ctx);
 void add_pack_model_command(CLI::App& app, CliContext& ctx);
 void add_plot_command(CLI::App& app, CliContext& ctx);
+void add_serve_command(CLI::App& app, CliContext& ctx);
 
 }  // namespace momu::cli

@@ -4,13 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
-#include "motion_input.h"
+#include "generation_files.h"
 #include "momu/core/error.h"
 #include "momu/generate/pipeline.h"
-#include "momu/io/atomic_folder.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/render/stick_figure.h"
+#include "motion_input.h"
 
 namespace momu::cli {
 
@@ -109,8 +109,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       }
     }
     if (a->no_preview) a->preview.clear();
-    RenderConfig render;
-    render.framing = Framing::kFollow;  // generated dancers travel like the data's
+    const RenderConfig render = preview_render_config();  // the camera follows the dancer
     if (!a->preview.empty()) {
       const std::string e = lower_ext(a->preview);
       if (e != ".mp4" && e != ".mov" && e != ".mkv") {
@@ -218,16 +217,8 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       const fs::path dir = a->out_dir;
       // One set: written into a temporary folder, then put in place together, never mixed with
       // an earlier run's files (a stale preview.mp4 after --no-preview goes too).
-      write_file_set(dir, {"music.wav", "motion.json", "motion.bvh", "preview.mp4"},
-                     [&](const fs::path& tmp) {
-                       write_wav(tmp / "music.wav", music.audio);
-                       save_motion(tmp / "motion.json", motion.motion);
-                       save_motion(tmp / "motion.bvh", motion.motion);
-                       if (preview_in_set) {
-                         render_video(motion.motion, tmp / "preview.mp4", render,
-                                      tmp / "music.wav", ctx.progress_bar("preview"));
-                       }
-                     });
+      write_generation_files(dir, music.audio, motion.motion, preview_in_set,
+                             ctx.progress_bar("preview"));
       if (!a->preview.empty() && !preview_in_set) {
         render_video(motion.motion, a->preview, render, dir / "music.wav", ctx.progress_bar("preview"));
       }

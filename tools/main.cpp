@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   cli::add_bench_command(app, ctx);
   cli::add_pack_model_command(app, ctx);
   cli::add_plot_command(app, ctx);
+  cli::add_serve_command(app, ctx);
 
   // An error caused by SIGINT/SIGTERM (a killed ffmpeg, say) is not reported: the cleanup
   // thread ends the process with that signal.

@@ -38,6 +38,17 @@ namespace {
 int g_wake_fd = -1;            // write end of the pipe the cleanup thread reads
 std::atomic<int> g_signal{0};  // the first signal that arrived
 static_assert(std::atomic<int>::is_always_lock_free);
+std::mutex g_stop_mutex;                     // guards g_stop (set by a verb, taken by the thread)
+std::function<void(int)> g_stop;             // on_stop_signal's handler, until a signal takes it
+std::atomic<bool> g_stopped_cleanly{false};  // the first signal went to g_stop
+
+// The stop handler a verb installed, once: the next signal finds none.
+std::function<void(int)> take_stop_handler() {
+  std::lock_guard<std::mutex> lock(g_stop_mutex);
+  std::function<void(int)> f = std::move(g_stop);
+  g_stop = nullptr;
+  return f;
+}
 
 void on_signal(int sig) {
   const int saved = errno;
@@ -99,7 +110,14 @@ void install_signal_cleanup(OutputFolders& folders) {
     unsigned char byte = 0;
     while (true) {
       const ssize_t n = ::read(read_fd, &byte, 1);
-      if (n == 1) clean_up_and_die(byte, folders);
+      if (n == 1) {
+        if (auto stop = take_stop_handler()) {
+          g_stopped_cleanly = true;
+          stop(byte);
+          continue;
+        }
+        clean_up_and_die(byte, folders);
+      }
       if (n < 0 && errno == EINTR) continue;
       return;
     }
@@ -117,7 +135,12 @@ void install_signal_cleanup(OutputFolders& folders) {
   }
 }
 
-bool interrupted() { return g_signal.load() != 0; }
+void on_stop_signal(std::function<void(int sig)> stop) {
+  std::lock_guard<std::mutex> lock(g_stop_mutex);
+  g_stop = std::move(stop);
+}
+
+bool interrupted() { return g_signal.load() != 0 && !g_stopped_cleanly.load(); }
 
 void wait_for_signal_cleanup() {
   if (!interrupted()) return;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <vector>
 
@@ -34,8 +35,16 @@ class OutputFolders {
 // `folders` must live until the process ends.
 void install_signal_cleanup(OutputFolders& folders);
 
-// True once SIGINT, SIGTERM or SIGHUP arrived. main() then waits (a few seconds at most) for the
-// cleanup to end the process instead of reporting the error that the interruption caused.
+// A verb that runs until it is stopped (momu serve) ends cleanly instead: after this call the
+// first SIGINT, SIGTERM or SIGHUP calls `stop` (once, on the cleanup thread, not in the signal
+// handler) and does not count as interrupted(); a second one ends the process as above. `stop`
+// must only set a flag (it may run at any time, also after the verb returned): keep what it
+// touches alive by value (a shared_ptr), not by reference.
+void on_stop_signal(std::function<void(int sig)> stop);
+
+// True once SIGINT, SIGTERM or SIGHUP arrived (and was not handed to on_stop_signal's `stop`).
+// main() then waits (a few seconds at most) for the cleanup to end the process instead of
+// reporting the error that the interruption caused.
 bool interrupted();
 void wait_for_signal_cleanup();
 
