@@ -18,9 +18,6 @@ const std::vector<WebFile>& web_files() {
       {"/style.css", "style.css", "text/css; charset=utf-8"},
       {"/vendor/three/three.module.js", "node_modules/three/build/three.module.js",
        "text/javascript; charset=utf-8"},
-      {"/vendor/three/addons/controls/OrbitControls.js",
-       "node_modules/three/examples/jsm/controls/OrbitControls.js",
-       "text/javascript; charset=utf-8"},
   };
   return files;
 }
