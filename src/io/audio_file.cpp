@@ -157,7 +157,11 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
   SF_INFO info{};
   SndfileHandle file(sf_open(name.c_str(), SFM_READ, &info));
   if (!file) {
-    throw FormatError(name + ": not a readable audio file (" + sf_strerror(nullptr) +
+    // The file exists and is readable (checked above); libsndfile's MP3 probe still says "File
+    // does not exist or is not a regular file" for bytes it cannot decode: say what it means.
+    std::string why = sf_strerror(nullptr);
+    if (why.find("does not exist") != std::string::npos) why = "unrecognised or corrupt audio data";
+    throw FormatError(name + ": not a readable audio file (" + why +
                       "); supported: WAV, FLAC, OGG/Vorbis/Opus, MP3");
   }
   if (info.channels <= 0 || info.samplerate <= 0) {

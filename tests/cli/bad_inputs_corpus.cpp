@@ -74,6 +74,9 @@ void BadInputs::make_corpus() {
   write_bytes(at("empty.wav"), "");
   write_bytes(at("truncated.wav"), first_half(at("song.wav")));
   write_bytes(at("corrupt.wav"), noise(20000, 13));
+  std::string text_mp3;  // text named .mp3: libsndfile said "File does not exist ..."
+  for (int i = 0; i < 200; ++i) text_mp3 += "this is not an mp3 file\n";
+  write_bytes(at("text.mp3"), text_mp3);
   write_bytes(at("zero.wav"), wav_claiming(1, ""));
   write_bytes(at("one.wav"), wav_claiming(1, std::string("\x10\x00", 2)));
   std::vector<float> with_nan(22050, 0.1f);

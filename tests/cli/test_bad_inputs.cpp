@@ -47,6 +47,7 @@ TEST_F(BadInputs, Features) {
       row("onsets", "empty.wav", 4, "empty file (0 bytes)"),
       row("onsets", "truncated.wav", 4, "truncated file"),
       row("onsets", "corrupt.wav", 4, "not a readable audio file"),
+      row("onsets", "text.mp3", 4, "not a readable audio file (unrecognised or corrupt audio data)"),
       row("onsets", "zero.wav", 4, "holds no audio samples"),
       row("onsets", "one.wav", 6, "a signal of 1 samples"),  // too short for the analysis
       row("onsets", "nan.wav", 4, "contains NaN or infinite samples"),
