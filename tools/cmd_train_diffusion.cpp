@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "distributed_options.h"
 #include "momu/core/error.h"
 #include "momu/io/json_file.h"
 #include "momu/train/diffusion_trainer.h"
@@ -16,6 +17,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     bool resume = false;
     int64_t steps = 0;
     int64_t stop_after = -1;
+    DistributedArgs distributed;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train-diffusion",
@@ -39,12 +41,16 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--stop-after", args->stop_after,
                   "stop with a checkpoint after this many steps of this call (resume later)")
       ->check(CLI::NonNegativeNumber);
+  add_distributed_options(cmd, args->distributed);
   cmd->footer(
       "Examples:\n"
       "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
       "--config configs/diffusion_base.json --out runs/a2m\n"
       "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
-      "--out runs/a2m --resume --steps 6000");
+      "--out runs/a2m --resume --steps 6000\n"
+      "  (two processes, batch 2 x train.batch_size; the second with --rank 1)\n"
+      "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
+      "--config configs/diffusion_base.json --out runs/a2m --world-size 2 --rank 0 --master 127.0.0.1:29500");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
     ctx.check_output_dir("train-diffusion --out", args->out);
@@ -56,6 +62,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     o.resume = args->resume;
     o.init_dir = args->init;
     o.device = ctx.device;
+    o.distributed = resolve_distributed(args->distributed, "train-diffusion", o.device);
     o.stop_after_steps = args->stop_after;
     if (!args->config.empty()) {
       o.config = load_diffusion_run_config(args->config);
@@ -69,7 +76,9 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     if (args->steps > 0) o.config.train.steps = args->steps;
     o.config.validate();
     const DiffusionTrainResult r =
-        train_diffusion(o, ctx.log_sink(), ctx.progress_bar("train-" + args->direction));
+        train_diffusion(o, ctx.log_sink(),
+                        o.distributed.rank == 0 ? ctx.progress_bar("train-" + args->direction)
+                                                : ProgressCallback());
     print_json({{"direction", args->direction},
                 {"step", r.step},
                 {"seconds", r.seconds},

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "distributed_options.h"
 #include "momu/core/error.h"
 #include "momu/io/json_file.h"
 #include "momu/train/vae_trainer.h"
@@ -16,6 +17,7 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
     int64_t steps = 0;
     double lambda_c = -1.0;
     int64_t stop_after = -1;
+    DistributedArgs distributed;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("train-vae", "train the music VAE, then the motion VAE (BiCoR-VAE)");
@@ -38,13 +40,17 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
   cmd->add_option("--stop-after", args->stop_after,
                   "stop with a checkpoint after this many steps of this call (resume later)")
       ->check(CLI::NonNegativeNumber);
+  add_distributed_options(cmd, args->distributed);
   cmd->footer(
       "Examples:\n"
       "  momu train-vae --stage music  --data prepared/dwm --config configs/vae_base.json "
       "--out runs/vae_music\n"
       "  momu train-vae --stage motion --data prepared/dwm --config configs/vae_base.json "
       "--music-vae runs/vae_music/last --out runs/vae_motion\n"
-      "  momu train-vae --stage motion --data prepared/dwm --out runs/vae_motion --resume");
+      "  momu train-vae --stage motion --data prepared/dwm --out runs/vae_motion --resume\n"
+      "  (two processes, batch 2 x music_train.batch_size; the second with --rank 1)\n"
+      "  momu train-vae --stage music --data prepared/dwm --config configs/vae_base.json "
+      "--out runs/vae_music --world-size 2 --rank 0 --master 127.0.0.1:29500");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
     ctx.check_output_dir("train-vae --out", args->out);
@@ -55,6 +61,7 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
     o.music_checkpoint = args->music_vae;
     o.resume = args->resume;
     o.device = ctx.device;
+    o.distributed = resolve_distributed(args->distributed, "train-vae", o.device);
     o.stop_after_steps = args->stop_after;
     if (!args->config.empty()) {
       o.config = load_vae_run_config(args->config);
@@ -72,7 +79,9 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
       t.lambda_c = args->lambda_c;
     }
     o.config.validate();
-    const VaeTrainResult r = train_vae(o, ctx.log_sink(), ctx.progress_bar("train-" + args->stage));
+    const VaeTrainResult r = train_vae(o, ctx.log_sink(),
+                                       o.distributed.rank == 0 ? ctx.progress_bar("train-" + args->stage)
+                                                               : ProgressCallback());
     print_json({{"stage", args->stage},
                 {"step", r.step},
                 {"seconds", r.seconds},

@@ -283,6 +283,10 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   const torch::Device device(validate_device(options.device));
   const fs::path last_dir = options.out_dir / "last";
   const fs::path best_dir = options.out_dir / "best";
+  // A data-parallel run joins its ranks first: a rank that fails later ends the others at once.
+  // Only rank 0 writes into the run folder (the latent cache included).
+  const std::shared_ptr<RankGroup> group = join_ranks(options.distributed, "train-diffusion");
+  const bool writer = !group || group->rank() == 0;
 
   // --- configuration ---
   nlohmann::json resume_config;
@@ -330,10 +334,10 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   }
   // Refused before the run folder and its latents are written.
   check_crop_fits(data, run, train.segment_frames, k, options.data_dir);
-  fs::create_directories(options.out_dir);
+  if (writer) fs::create_directories(options.out_dir);
   const std::vector<LatentClip> latents = load_or_encode_latents(
       options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
-      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0});
+      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0}, writer);
   if (!options.resume) {
     if (options.init_dir.empty()) {  // an --init expert keeps the scales its network learned
       spec.music_scale = inverse_std(latents, true);
@@ -368,6 +372,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   run_options.resume = options.resume;
   run_options.stop_after_steps = options.stop_after_steps;
   run_options.device = device.str();
+  run_options.group = group;
   TrainingRun training(run_options, *model, *ema_model);
   if (!options.resume && !options.init_dir.empty()) {
     const fs::path w = options.init_dir / "model.safetensors";
@@ -415,36 +420,47 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   };
   // --- one step: crops, timesteps, dropout and noise, all from (seed, step) ---
   std::discrete_distribution<int> pick_clip(crops.weights.begin(), crops.weights.end());
-  hooks.step = [&](int64_t step) {
+  // N ranks x batch B draw the global batch of N*B crops, timesteps, dropouts and noise that one
+  // process with batch N*B would, each keeping its B rows.
+  hooks.step = [&](int64_t step, const BatchShard& shard) {
     std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
     std::vector<at::Tensor> xs, cs;
     std::vector<int64_t> ts;
     std::vector<float> keep;
     std::uniform_int_distribution<int64_t> pick_t(0, num_t - 1);
     std::bernoulli_distribution drop(run.cond_dropout);
-    for (int b = 0; b < train.batch_size; ++b) {
+    const auto mine = [&](int64_t b) { return b >= shard.offset && b < shard.offset + shard.size; };
+    for (int64_t b = 0; b < shard.global; ++b) {
       const int ci = pick_clip(rng);
       std::uniform_int_distribution<int64_t> start(0, train_target[ci].size(1) - crop);
       const int64_t s = start(rng);
+      const int64_t t = pick_t(rng);
+      const float k = drop(rng) || !train_conditioned[ci] ? 0.0f : 1.0f;
+      if (!mine(b)) continue;
       xs.push_back(train_target[ci].narrow(1, s, crop));
       cs.push_back(train_cond[ci].narrow(1, s, crop));
-      ts.push_back(pick_t(rng));
-      keep.push_back(drop(rng) || !train_conditioned[ci] ? 0.0f : 1.0f);
+      ts.push_back(t);
+      keep.push_back(k);
     }
     auto x0 = torch::stack(xs), c = torch::stack(cs);
     if (spec.uses_clock()) {
       std::bernoulli_distribution drop_clock(run.clock_dropout), drop_content(run.content_dropout);
       std::vector<float> kc, kn;
-      for (int b = 0; b < train.batch_size; ++b) {
-        kc.push_back(drop_clock(rng) ? 0.0f : 1.0f);
-        kn.push_back(drop_content(rng) ? 0.0f : 1.0f);
+      for (int64_t b = 0; b < shard.global; ++b) {
+        const float clock_kept = drop_clock(rng) ? 0.0f : 1.0f;
+        const float content_kept = drop_content(rng) ? 0.0f : 1.0f;
+        if (!mine(b)) continue;
+        kc.push_back(clock_kept);
+        kn.push_back(content_kept);
       }
       c = drop_clock_groups(c, torch::tensor(kc), torch::tensor(kn));
     }
     auto t = torch::tensor(ts, torch::kInt64).to(device);
     auto keep_t = torch::tensor(keep, torch::kFloat32).to(device);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
-    auto noise = at::randn(x0.sizes(), gen, torch::kFloat32).to(device);
+    auto noise = at::randn({shard.global, x0.size(1), x0.size(2)}, gen, torch::kFloat32);
+    if (!shard.whole()) noise = noise.narrow(0, shard.offset, shard.size).contiguous();
+    noise = noise.to(device);
     auto zt = schedule.q_sample(x0, t, noise);
     return StepOutput{(model->forward(zt, t, c, keep_t) - noise).pow(2).mean(), {}};
   };

@@ -25,7 +25,8 @@ std::vector<LatentClip> load_or_encode_latents(const fs::path& cache, const Prep
                                                BicorVae& vae, const std::string& fingerprint,
                                                const LogSink& log,
                                                const ProgressCallback& progress,
-                                               const std::vector<double>& stretches) {
+                                               const std::vector<double>& stretches,
+                                               bool write_cache) {
   const std::vector<std::string> names = data.clip_names();
   std::vector<double> rates{1.0};
   for (double r : stretches) {
@@ -108,6 +109,7 @@ std::vector<LatentClip> load_or_encode_latents(const fs::path& cache, const Prep
     clips.push_back(std::move(c));
     if (progress) progress(Progress{"encode", ++done, static_cast<int64_t>(wanted.size()), key});
   }
+  if (!write_cache) return clips;
   save_safetensors(cache, tensors,
                    {{"vae_fingerprint", fingerprint}, {"data", fs::absolute(data.root).string()}});
   log_to(log, LogLevel::kInfo, "latents: encoded " + std::to_string(clips.size()) + " entries -> " + cache.string());

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "momu/io/atomic_file.h"
 #include "momu/io/safetensors.h"
@@ -35,8 +36,8 @@ class MetricsWindow {
       ++n;
     }
   }
-  // The train record after `step` steps; restarts the window.
-  nlohmann::json take(int64_t step, const TrainConfig& train) {
+  // The train record after `step` steps (`global_batch` samples a step); restarts the window.
+  nlohmann::json take(int64_t step, const TrainConfig& train, int64_t global_batch) {
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     const double n = static_cast<double>(steps_);
@@ -45,7 +46,7 @@ class MetricsWindow {
                        {"loss", loss_ / n},
                        {"lr", train.learning_rate_at(step - 1)},
                        {"grad_norm", grad_norm_ / n},
-                       {"samples_per_s", secs > 0 ? n * train.batch_size / secs : 0.0},
+                       {"samples_per_s", secs > 0 ? n * global_batch / secs : 0.0},
                        {"seconds_per_step", secs / n}};
     for (const auto& [name, sum_n] : scalars_) {
       if (sum_n.second > 0) rec[name] = sum_n.first / static_cast<double>(sum_n.second);
@@ -62,6 +63,46 @@ class MetricsWindow {
 };
 
 }  // namespace
+
+std::shared_ptr<RankGroup> join_ranks(const DistributedConfig& config, const std::string& label) {
+  config.validate();
+  if (!config.distributed()) return nullptr;
+  return RankGroup::join(config, label);
+}
+
+BatchShard TrainingRun::shard() const {
+  const int64_t b = options_.train.batch_size;
+  const int rank = options_.group ? options_.group->rank() : 0;
+  return BatchShard{rank * b, b, world_size() * b};
+}
+
+void TrainingRun::broadcast_weights() {
+  std::vector<at::Tensor> tensors;
+  for (torch::nn::Module* m : {&model_, &ema_}) {
+    for (const auto& p : m->parameters()) tensors.push_back(p);
+    for (const auto& b : m->buffers()) tensors.push_back(b);
+  }
+  options_.group->broadcast(tensors);
+}
+
+void TrainingRun::average_over_ranks(double& loss,
+                                     std::vector<std::pair<std::string, double>>& scalars) {
+  // [loss, then per scalar: its value (0 for NaN), 1 where it has one], summed over the ranks.
+  at::Tensor v = torch::zeros({1 + 2 * static_cast<int64_t>(scalars.size())}, torch::kFloat64);
+  double* d = v.data_ptr<double>();
+  d[0] = loss;
+  for (size_t i = 0; i < scalars.size(); ++i) {
+    const bool has = !std::isnan(scalars[i].second);
+    d[1 + 2 * i] = has ? scalars[i].second : 0.0;
+    d[2 + 2 * i] = has ? 1.0 : 0.0;
+  }
+  options_.group->sum(v);
+  d = v.data_ptr<double>();
+  loss = d[0] / world_size();  // a rank's non-finite loss makes every rank's non-finite
+  for (size_t i = 0; i < scalars.size(); ++i) {
+    scalars[i].second = d[2 + 2 * i] > 0 ? d[1 + 2 * i] / d[2 + 2 * i] : std::nan("");
+  }
+}
 
 TrainingRun::TrainingRun(TrainingRunOptions options, torch::nn::Module& model, torch::nn::Module& ema)
     : options_(std::move(options)),
@@ -81,7 +122,16 @@ void TrainingRun::load_last() {
   load_module_tensors(ema_, load_safetensors(ema).tensors, options_.weights_prefix, ema.string());
   load_optimizer_state(optimizer_, last / "trainer" / "optimizer.pt", torch::Device(options_.device));
   const fs::path state_path = last / "trainer" / "state.json";
-  const auto state = checkpoint_json::trainer_state(read_json_file(state_path), state_path);
+  const nlohmann::json state_json = read_json_file(state_path);
+  const auto state = checkpoint_json::trainer_state(state_json, state_path);
+  // A checkpoint without "world_size" comes from a single process.
+  const nlohmann::json saved_world = state_json.value("world_size", nlohmann::json(1));
+  if (!saved_world.is_number_integer() || saved_world.get<int64_t>() != world_size()) {
+    throw ConfigError(options_.label + " --resume: " + state_path.string() + " was trained by " +
+                      saved_world.dump() + " process(es), this run has --world-size " +
+                      std::to_string(world_size()) +
+                      "; resume with the same world size (the batches depend on it)");
+  }
   step_ = state.step;
   if (state.has_best) best_validation_ = state.best_validation_loss;  // null: no validation yet
 }
@@ -96,7 +146,8 @@ void TrainingRun::save(const TrainingHooks& hooks, bool best) {
     save_safetensors(tmp / "trainer" / "weights.safetensors",
                      module_tensors(model_, options_.weights_prefix));
     save_optimizer_state(optimizer_, tmp / "trainer" / "optimizer.pt");
-    nlohmann::json state{{"step", step_}, {"best_validation_loss", nullptr}};
+    nlohmann::json state{
+        {"step", step_}, {"best_validation_loss", nullptr}, {"world_size", world_size()}};
     if (std::isfinite(best_validation_)) state["best_validation_loss"] = best_validation_;
     write_bytes_atomically(tmp / "trainer" / "state.json", state.dump(2) + "\n");
   });
@@ -104,14 +155,21 @@ void TrainingRun::save(const TrainingHooks& hooks, bool best) {
 
 void TrainingRun::run(const TrainingHooks& hooks, const LogSink& log, const ProgressCallback& progress) {
   const TrainConfig& train = options_.train;
-  fs::create_directories(options_.out_dir);
-  MetricsLog metrics(options_.out_dir / "metrics.jsonl", options_.resume ? step_ : -1);
+  RankGroup* group = options_.group.get();
+  const bool writer = writes();  // other ranks never touch the run folder
+  std::optional<MetricsLog> metrics;
+  if (writer) {
+    fs::create_directories(options_.out_dir);
+    metrics.emplace(options_.out_dir / "metrics.jsonl", options_.resume ? step_ : -1);
+  }
   const auto validate = [&]() {
     const nlohmann::json rec = hooks.validate(step_);
-    metrics.append(rec);
+    metrics->append(rec);
     last_validation_ = rec;
     return rec;
   };
+  if (group) broadcast_weights();  // after --init / resume: rank 0's weights everywhere
+  const BatchShard batch = shard();
   MetricsWindow window;
   const int64_t first_step = step_;
   while (step_ < train.steps) {
@@ -119,24 +177,29 @@ void TrainingRun::run(const TrainingHooks& hooks, const LogSink& log, const Prog
     model_.train();
     set_learning_rate(optimizer_, train.learning_rate_at(step_));
     optimizer_.zero_grad();
-    const StepOutput out = hooks.step(step_);
-    const double loss_value = out.loss.item<double>();
+    StepOutput out = hooks.step(step_, batch);
+    double loss_value = out.loss.item<double>();
+    if (group) average_over_ranks(loss_value, out.scalars);
     if (!std::isfinite(loss_value)) {
       throw Error(options_.label + ": the loss became non-finite at step " + std::to_string(step_) +
                   " (try a lower learning_rate or a higher grad_clip); the last checkpoint in " +
                   last_dir().string() + " is intact");
     }
     out.loss.backward();
+    if (group) group->average_gradients(model_.parameters());
     const double grad_norm = clip_gradients(model_.parameters(), train.grad_clip);
     optimizer_.step();
     ema_update(ema_, model_, train.ema_decay_at(step_));
     ++step_;
+    if (!writer) continue;
     window.add(loss_value, grad_norm, out.scalars);
-    if (step_ % train.log_every == 0 || step_ == train.steps) metrics.append(window.take(step_, train));
+    if (step_ % train.log_every == 0 || step_ == train.steps) {
+      metrics->append(window.take(step_, train, batch.global));
+    }
     after_step(train, step_, loss_value, options_.progress_label, static_cast<bool>(hooks.validate),
                validate, [&](bool best) { save(hooks, best); }, best_validation_, log, progress);
   }
-  if (step_ % train.checkpoint_every != 0 && step_ != train.steps) save(hooks, false);
+  if (writer && step_ % train.checkpoint_every != 0 && step_ != train.steps) save(hooks, false);
 }
 
 }  // namespace momu

@@ -5,6 +5,9 @@
 // stages, diffusion experts) supplies only its batches and loss, its validation record and what
 // its checkpoint holds (TrainingHooks). Resume is exact because a step's batch and noise are
 // functions of (seed, step) and the run restores the model, EMA, optimizer and step.
+// Data-parallel (options.group, src/train/data_parallel.h): every rank computes its shard of the
+// global batch; the initial weights come from rank 0, gradients and the step's loss and scalars
+// are averaged over the ranks, and rank 0 alone validates and writes the run folder.
 #pragma once
 
 #include <ATen/core/Tensor.h>
@@ -15,6 +18,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -26,6 +30,7 @@
 #include "momu/io/json_file.h"
 #include "momu/train/train_config.h"
 #include "train/checkpoint_json.h"
+#include "train/data_parallel.h"
 
 namespace momu {
 
@@ -72,11 +77,19 @@ struct TrainingRunOptions {
   bool resume = false;
   int64_t stop_after_steps = -1;  // stop (with a last/ checkpoint) after this many steps
   std::string device = "cpu";
+  // The ranks of a data-parallel run (RankGroup::join, done by the trainer before its data work);
+  // null: a single process.
+  std::shared_ptr<RankGroup> group;
 };
+
+// The group of a data-parallel run: null for world_size 1, else the joined group.
+std::shared_ptr<RankGroup> join_ranks(const DistributedConfig& config, const std::string& label);
 
 // One optimisation step's result: the loss to minimise (a scalar tensor with a graph) and the
 // scalars averaged into the train records of metrics.jsonl (a NaN scalar is left out of its
-// average, so a scalar some steps lack averages over the steps that have it).
+// average, so a scalar some steps lack averages over the steps that have it). In a data-parallel
+// run every rank returns the same names in the same order each step (NaN where its shard lacks
+// one): they are averaged over the ranks by position.
 struct StepOutput {
   at::Tensor loss;
   std::vector<std::pair<std::string, double>> scalars;
@@ -90,9 +103,10 @@ struct CheckpointContent {
 };
 
 struct TrainingHooks {
-  // The loss of step `step` (batch, noise and dropout drawn from (seed, step)); the model is in
-  // training mode and its gradients are zero.
-  std::function<StepOutput(int64_t step)> step;
+  // The loss of step `step` on the rows `shard` of its global batch (batch, noise and dropout of
+  // the whole global batch drawn from (seed, step), the shard's rows kept); the model is in
+  // training mode and its gradients are zero. A single process gets the whole batch.
+  std::function<StepOutput(int64_t step, const BatchShard& shard)> step;
   // The validation record at `step` ({"split": "validation", "step": step, "loss": ..., ...});
   // empty function: the run has no validation data.
   std::function<nlohmann::json(int64_t step)> validate;
@@ -107,14 +121,21 @@ class TrainingRun {
   TrainingRun(TrainingRunOptions options, torch::nn::Module& model, torch::nn::Module& ema);
 
   // Resume (options.resume): the model, EMA, optimizer, step and best validation loss of
-  // out_dir/last. Throws IoError / FormatError naming the file.
+  // out_dir/last. Throws IoError / FormatError naming the file, ConfigError when the checkpoint
+  // was trained with another number of ranks.
   void load_last();
+  // Whether this process writes the run folder (rank 0, or a single process).
+  bool writes() const { return !options_.group || options_.group->rank() == 0; }
+  int world_size() const { return options_.group ? options_.group->world_size() : 1; }
+  // This rank's rows of every step's global batch (train.batch_size rows per rank).
+  BatchShard shard() const;
   // Steps done so far (the resumed step after load_last).
   int64_t step() const { return step_; }
   torch::optim::AdamW& optimizer() { return optimizer_; }
 
   // Trains up to train.steps (or stop_after_steps more), then makes sure last/ holds the final
-  // step. Throws Error when the loss becomes non-finite (last/ is left as it was).
+  // step. Throws Error when the loss becomes non-finite (last/ is left as it was), or when a
+  // data-parallel run loses contact with another rank.
   void run(const TrainingHooks& hooks, const LogSink& log = {}, const ProgressCallback& progress = {});
 
   const nlohmann::json& last_validation() const { return last_validation_; }
@@ -123,6 +144,10 @@ class TrainingRun {
 
  private:
   void save(const TrainingHooks& hooks, bool best);
+  // Rank 0's model and EMA weights on every rank.
+  void broadcast_weights();
+  // The loss and scalars of a step averaged over the ranks (a scalar's NaNs left out).
+  void average_over_ranks(double& loss, std::vector<std::pair<std::string, double>>& scalars);
 
   TrainingRunOptions options_;
   torch::nn::Module& model_;

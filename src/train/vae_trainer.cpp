@@ -259,6 +259,8 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   const torch::Device device(validate_device(options.device));
   const fs::path last_dir = options.out_dir / "last";
   const fs::path best_dir = options.out_dir / "best";
+  // A data-parallel run joins its ranks first: a rank that fails later ends the others at once.
+  const std::shared_ptr<RankGroup> group = join_ranks(options.distributed, "train-vae");
 
   // --- configuration: fresh, or from the checkpoint being resumed ---
   nlohmann::json resume_config;
@@ -381,6 +383,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   run_options.resume = options.resume;
   run_options.stop_after_steps = options.stop_after_steps;
   run_options.device = device.str();
+  run_options.group = group;
   TrainingRun training(run_options, *model, *ema_model);
   if (options.resume) {
     training.load_last();
@@ -415,22 +418,31 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   std::discrete_distribution<int> pick_clip(weights.begin(), weights.end());
   const int64_t d = trained_config.latent_channels;
   const int64_t k = trained_config.time_compression();
-  hooks.step = [&](int64_t step) {
+  // N ranks x batch B draw the global batch of N*B crops and noise that one process with batch
+  // N*B would, each keeping its B rows (the contrastive loss sees only its rank's crops).
+  hooks.step = [&](int64_t step, const BatchShard& shard) {
     std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
     std::vector<std::pair<int, int64_t>> picks;
-    for (int b = 0; b < train.batch_size; ++b) {
+    for (int64_t b = 0; b < shard.global; ++b) {
       const int ci = usable[pick_clip(rng)];
       std::uniform_int_distribution<int64_t> start(0, train_clips[ci].frames - segment);
       picks.emplace_back(ci, start(rng));
     }
+    if (!shard.whole()) {
+      picks = std::vector<std::pair<int, int64_t>>(picks.begin() + shard.offset,
+                                                   picks.begin() + shard.offset + shard.size);
+    }
     Batch batch = make_batch(train_clips, picks, segment, motion_stage);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
-    auto noise = at::randn({train.batch_size, d, segment / k}, gen, torch::kFloat32).to(device);
+    auto noise = at::randn({shard.global, d, segment / k}, gen, torch::kFloat32);
+    if (!shard.whole()) noise = noise.narrow(0, shard.offset, shard.size).contiguous();
+    noise = noise.to(device);
     StepLosses l = forward_losses(model, frozen_music, batch, noise, train, spec.contrastive,
                                   nullptr, nullptr);
     StepOutput out{l.total, {{"rec", l.rec.item<double>()}, {"kl", l.kl.item<double>()}}};
-    if (l.contrastive.defined()) {
-      out.scalars.emplace_back("contrastive", l.contrastive.item<double>());
+    if (motion_stage) {  // NaN when no crop of this batch is usable for rhythm: left out
+      out.scalars.emplace_back("contrastive",
+                               l.contrastive.defined() ? l.contrastive.item<double>() : std::nan(""));
       out.scalars.emplace_back("contrastive_accuracy", l.contrastive_accuracy);
     }
     return out;

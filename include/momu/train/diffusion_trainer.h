@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "momu/core/log.h"
+#include "momu/train/distributed_config.h"
 #include "momu/model/diffusion_config.h"
 #include "momu/model/sampler.h"
 #include "momu/motion/motion_clock.h"
@@ -60,6 +61,9 @@ struct DiffusionTrainOptions {
   std::filesystem::path init_dir;
   std::string device = "cpu";
   int64_t stop_after_steps = -1;      // stop (with a checkpoint) after this many steps of this call
+  // Data-parallel training (README, "Training on several processes or machines"): this
+  // process's rank; train.batch_size is the batch of each rank. Resume with the same world size.
+  DistributedConfig distributed;
 };
 
 struct DiffusionTrainResult {

@@ -31,14 +31,16 @@ struct LatentClip {
 // Loads `cache` when it exists and was made from the VAE with `fingerprint` and holds every
 // entry asked for; otherwise encodes every clip of `data` at rate 1 and the training clips at
 // the other `stretches` (progress: one unit per entry) and writes the cache atomically. Entries
-// come clip by clip, rates in the order given (rate 1 first).
+// come clip by clip, rates in the order given (rate 1 first). write_cache false: the encoded
+// latents are not written (the ranks other than 0 of a data-parallel run).
 // Throws IoError / FormatError naming the file.
 std::vector<LatentClip> load_or_encode_latents(const std::filesystem::path& cache,
                                                const PreparedDataset& data, BicorVae& vae,
                                                const std::string& fingerprint,
                                                const LogSink& log = {},
                                                const ProgressCallback& progress = {},
-                                               const std::vector<double>& stretches = {1.0});
+                                               const std::vector<double>& stretches = {1.0},
+                                               bool write_cache = true);
 
 // The cache key suffix of a rate: "" for 1, else "@" + the rate with 4 decimals.
 std::string stretch_suffix(double rate);

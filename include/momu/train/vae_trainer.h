@@ -16,6 +16,7 @@
 #include <string>
 
 #include "momu/core/log.h"
+#include "momu/train/distributed_config.h"
 #include "momu/model/rhythm_contrastive.h"
 #include "momu/model/vae_config.h"
 #include "momu/train/train_config.h"
@@ -49,6 +50,9 @@ struct VaeTrainOptions {
   std::string device = "cpu";
   int64_t stop_after_steps = -1;            // stop (with a checkpoint) after this many steps of
                                             // this call, without ending the schedule (tests)
+  // Data-parallel training (README, "Training on several processes or machines"): this
+  // process's rank; train.batch_size is the batch of each rank. Resume with the same world size.
+  DistributedConfig distributed;
 };
 
 struct VaeTrainResult {

@@ -1,0 +1,28 @@
+// The data-parallel options of `momu train-vae` and `momu train-diffusion` (README, "Training on
+// several processes or machines"): --world-size, --rank, --master, or torchrun's variables.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "momu/train/distributed_config.h"
+
+namespace momu::cli {
+
+struct DistributedArgs {
+  int world_size = 0;  // 0: not given
+  int rank = -1;       // -1: not given
+  std::string master;  // ADDR:PORT; empty: not given
+};
+
+// Adds the options (range-checked when the command line is parsed: exit 2 naming the option).
+void add_distributed_options(CLI::App* cmd, DistributedArgs& args);
+
+// The process's place in the run: each option given, else torchrun's variable (WORLD_SIZE, RANK,
+// MASTER_ADDR, MASTER_PORT), else the single-process default. A bad variable is a ConfigError
+// naming it; --rank not below the world size is a CLI::ValidationError (exit 2). With a device
+// "cuda" and LOCAL_RANK set, `device` becomes "cuda:<LOCAL_RANK>".
+DistributedConfig resolve_distributed(const DistributedArgs& args, const std::string& verb,
+                                      std::string& device);
+
+}  // namespace momu::cli
