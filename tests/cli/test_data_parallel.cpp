@@ -2,7 +2,8 @@
 // (ranks) with batch B give the weights of one process with batch 2B (float tolerance), for
 // train-diffusion and train-vae --stage music; rank 1 never writes into a run folder; a 2-rank run
 // stopped and resumed equals an uninterrupted one bit for bit; resuming with another world size is
-// refused; a killed rank ends the other with a clear error and leaves last/ whole.
+// refused; the VAE motion stage trains with rank 1 placed by torchrun's variables; a killed rank
+// ends the other with a clear error and leaves last/ whole.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -227,6 +228,36 @@ TEST_F(DataParallel, TwoVaeRanksFollowOneProcessWithTwiceTheBatch) {
       model, raw);
   expect_same_losses(one / "metrics.jsonl", two / "metrics.jsonl");
   EXPECT_FALSE(fs::exists(rank1)) << "rank 1 created its --out folder";
+}
+
+// The motion stage (its contrastive loss over each rank's own crops) with rank 1 placed by
+// torchrun's variables instead of the options.
+TEST_F(DataParallel, MotionStageRanksTrainWithTorchrunVariables) {
+  const fs::path out = tmp_.path() / "motion";
+  const int port = free_port();
+  const Args args = {"--threads",   "1",
+                     "-q",          "train-vae",
+                     "--stage",     "motion",
+                     "--data",      (root_->path() / "data").string(),
+                     "--config",    config("vae", 2).string(),
+                     "--music-vae", (root_->path() / "vae_music" / "last").string(),
+                     "--out",       out.string()};
+  test::MomuProcess r0(with(
+      args, {"--world-size", "2", "--rank", "0", "--master", "127.0.0.1:" + std::to_string(port)}));
+  ::setenv("WORLD_SIZE", "2", 1);
+  ::setenv("RANK", "1", 1);
+  ::setenv("MASTER_ADDR", "127.0.0.1", 1);
+  ::setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+  test::MomuProcess r1(args);
+  for (const char* v : {"WORLD_SIZE", "RANK", "MASTER_ADDR", "MASTER_PORT"}) ::unsetenv(v);
+  for (auto* p : {&r0, &r1}) {
+    const test::ExitStatus s = p->wait();
+    EXPECT_TRUE(s.exited && s.code == 0) << s.text() << ": " << p->err();
+  }
+  const auto metrics = read_metrics(out / "metrics.jsonl");
+  ASSERT_FALSE(metrics.empty());
+  EXPECT_TRUE(metrics.front().contains("contrastive")) << metrics.front().dump();
+  EXPECT_EQ(read_json_file(out / "last" / "trainer" / "state.json").at("world_size"), 2);
 }
 
 TEST_F(DataParallel, ResumedTwoRankRunEqualsAnUninterruptedOneAndKeepsItsWorldSize) {
