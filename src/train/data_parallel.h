@@ -27,6 +27,12 @@ struct BatchShard {
   bool whole() const { return offset == 0 && size == global; }
 };
 
+// The shard's rows of a tensor of the whole global batch ([global, ...] -> [size, ...]); the
+// tensor itself when the shard is the whole batch.
+inline at::Tensor shard_rows(const at::Tensor& global_batch, const BatchShard& shard) {
+  return shard.whole() ? global_batch : global_batch.narrow(0, shard.offset, shard.size).contiguous();
+}
+
 class RankGroup {
  public:
   // Joins the group of config.world_size processes (config.validate()d). Blocks until every rank

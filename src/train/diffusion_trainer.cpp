@@ -424,43 +424,36 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   // process with batch N*B would, each keeping its B rows.
   hooks.step = [&](int64_t step, const BatchShard& shard) {
     std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
-    std::vector<at::Tensor> xs, cs;
+    std::vector<at::Tensor> xs, cs;  // the shard's crops; the rest of the draw is global
     std::vector<int64_t> ts;
     std::vector<float> keep;
     std::uniform_int_distribution<int64_t> pick_t(0, num_t - 1);
     std::bernoulli_distribution drop(run.cond_dropout);
-    const auto mine = [&](int64_t b) { return b >= shard.offset && b < shard.offset + shard.size; };
     for (int64_t b = 0; b < shard.global; ++b) {
       const int ci = pick_clip(rng);
       std::uniform_int_distribution<int64_t> start(0, train_target[ci].size(1) - crop);
       const int64_t s = start(rng);
-      const int64_t t = pick_t(rng);
-      const float k = drop(rng) || !train_conditioned[ci] ? 0.0f : 1.0f;
-      if (!mine(b)) continue;
-      xs.push_back(train_target[ci].narrow(1, s, crop));
-      cs.push_back(train_cond[ci].narrow(1, s, crop));
-      ts.push_back(t);
-      keep.push_back(k);
+      if (b >= shard.offset && b < shard.offset + shard.size) {
+        xs.push_back(train_target[ci].narrow(1, s, crop));
+        cs.push_back(train_cond[ci].narrow(1, s, crop));
+      }
+      ts.push_back(pick_t(rng));
+      keep.push_back(drop(rng) || !train_conditioned[ci] ? 0.0f : 1.0f);
     }
     auto x0 = torch::stack(xs), c = torch::stack(cs);
     if (spec.uses_clock()) {
       std::bernoulli_distribution drop_clock(run.clock_dropout), drop_content(run.content_dropout);
       std::vector<float> kc, kn;
       for (int64_t b = 0; b < shard.global; ++b) {
-        const float clock_kept = drop_clock(rng) ? 0.0f : 1.0f;
-        const float content_kept = drop_content(rng) ? 0.0f : 1.0f;
-        if (!mine(b)) continue;
-        kc.push_back(clock_kept);
-        kn.push_back(content_kept);
+        kc.push_back(drop_clock(rng) ? 0.0f : 1.0f);
+        kn.push_back(drop_content(rng) ? 0.0f : 1.0f);
       }
-      c = drop_clock_groups(c, torch::tensor(kc), torch::tensor(kn));
+      c = drop_clock_groups(c, shard_rows(torch::tensor(kc), shard), shard_rows(torch::tensor(kn), shard));
     }
-    auto t = torch::tensor(ts, torch::kInt64).to(device);
-    auto keep_t = torch::tensor(keep, torch::kFloat32).to(device);
+    auto t = shard_rows(torch::tensor(ts, torch::kInt64), shard).to(device);
+    auto keep_t = shard_rows(torch::tensor(keep, torch::kFloat32), shard).to(device);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
-    auto noise = at::randn({shard.global, x0.size(1), x0.size(2)}, gen, torch::kFloat32);
-    if (!shard.whole()) noise = noise.narrow(0, shard.offset, shard.size).contiguous();
-    noise = noise.to(device);
+    auto noise = shard_rows(at::randn({shard.global, x0.size(1), x0.size(2)}, gen, torch::kFloat32), shard).to(device);
     auto zt = schedule.q_sample(x0, t, noise);
     return StepOutput{(model->forward(zt, t, c, keep_t) - noise).pow(2).mean(), {}};
   };

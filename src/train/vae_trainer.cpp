@@ -246,6 +246,22 @@ std::vector<ClipData> load_clips(const PreparedDataset& data, const std::vector<
   return out;
 }
 
+// The crops (clip, first frame) of a step's global batch, drawn from `rng` clip by clip as one
+// process with the whole batch draws them; the shard's rows of them.
+std::vector<std::pair<int, int64_t>> draw_crops(std::mt19937_64& rng,
+                                                std::discrete_distribution<int>& pick_clip,
+                                                const std::vector<int>& usable,
+                                                const std::vector<ClipData>& clips, int64_t segment,
+                                                const BatchShard& shard) {
+  std::vector<std::pair<int, int64_t>> picks;
+  for (int64_t b = 0; b < shard.global; ++b) {
+    const int ci = usable[pick_clip(rng)];
+    std::uniform_int_distribution<int64_t> start(0, clips[ci].frames - segment);
+    picks.emplace_back(ci, start(rng));
+  }
+  return {picks.begin() + shard.offset, picks.begin() + shard.offset + shard.size};
+}
+
 }  // namespace
 
 VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
@@ -422,21 +438,10 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   // N*B would, each keeping its B rows (the contrastive loss sees only its rank's crops).
   hooks.step = [&](int64_t step, const BatchShard& shard) {
     std::mt19937_64 rng(step_seed(train.seed, static_cast<uint64_t>(step), 1));
-    std::vector<std::pair<int, int64_t>> picks;
-    for (int64_t b = 0; b < shard.global; ++b) {
-      const int ci = usable[pick_clip(rng)];
-      std::uniform_int_distribution<int64_t> start(0, train_clips[ci].frames - segment);
-      picks.emplace_back(ci, start(rng));
-    }
-    if (!shard.whole()) {
-      picks = std::vector<std::pair<int, int64_t>>(picks.begin() + shard.offset,
-                                                   picks.begin() + shard.offset + shard.size);
-    }
+    const auto picks = draw_crops(rng, pick_clip, usable, train_clips, segment, shard);
     Batch batch = make_batch(train_clips, picks, segment, motion_stage);
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
-    auto noise = at::randn({shard.global, d, segment / k}, gen, torch::kFloat32);
-    if (!shard.whole()) noise = noise.narrow(0, shard.offset, shard.size).contiguous();
-    noise = noise.to(device);
+    auto noise = shard_rows(at::randn({shard.global, d, segment / k}, gen, torch::kFloat32), shard).to(device);
     StepLosses l = forward_losses(model, frozen_music, batch, noise, train, spec.contrastive,
                                   nullptr, nullptr);
     StepOutput out{l.total, {{"rec", l.rec.item<double>()}, {"kl", l.kl.item<double>()}}};
