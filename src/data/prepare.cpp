@@ -17,6 +17,7 @@
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
 #include "momu/core/tensor_values.h"
+#include "momu/data/mel_statistics.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/audio_file.h"
 #include "momu/motion/normalize.h"
@@ -246,7 +247,7 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
     throw ConfigError("prepare: no clip is in the train split, so there is nothing to compute the "
                       "normalisation statistics from; check the split list");
   }
-  auto mels = torch::cat(train_mels, 1).to(torch::kFloat64);  // [n_mels, sum F]
+  const MelStatistics mel_stats = mel_statistics(train_mels);  // as train-vae normalises
   const MotionStats motion_stats = compute_motion_stats(train_motions, skeleton);
   fs::create_directories(clips_dir, ec);
   if (ec) throw IoError(clips_dir.string() + ": cannot create the folder: " + ec.message());
@@ -285,10 +286,10 @@ PrepareSummary prepare_dataset(const std::vector<PairSource>& sources, const fs:
       {"per_split", per_split},
       {"per_style", per_style},
       {"statistics_over", train_mels.size() == entries.size() ? "all clips" : "train split"},
-      {"mel_mean", to_double_vector(mels.mean(1))},
-      {"mel_std", to_double_vector(mels.std(1, /*unbiased=*/false))},
-      {"mel_global_mean", mels.mean().item<double>()},
-      {"mel_global_std", mels.std(/*unbiased=*/false).item<double>()},
+      {"mel_mean", mel_stats.mean},
+      {"mel_std", mel_stats.std},
+      {"mel_global_mean", mel_stats.global_mean},
+      {"mel_global_std", mel_stats.global_std},
       {"motion_stats", "motion_stats.json"}};
   write_bytes_atomically(out_dir / "stats.json", stats.dump(1));
 

@@ -9,6 +9,7 @@
 
 #include "momu/core/error.h"
 #include "momu/core/runtime.h"
+#include "momu/data/mel_statistics.h"
 #include "momu/data/prepared_clip.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/json_file.h"
@@ -207,18 +208,15 @@ nlohmann::json validation_record(ConvVae& ema_model, ConvVae* frozen_music,
 // normalisation) into spec.music_mean / music_std.
 void music_normalization(const PreparedDataset& data, const std::vector<std::string>& train_names,
                          const LogMelConfig& logmel, BicorVaeSpec& spec) {
-  at::Tensor sum = torch::zeros({logmel.n_mels}, torch::kFloat64), sq = sum.clone();
-  int64_t n = 0;
-  for (const auto& name : train_names) {
-    auto mel = data.load(name).mel.to(torch::kFloat64);
-    sum += mel.sum(1);
-    sq += mel.pow(2).sum(1);
-    n += mel.size(1);
+  std::vector<at::Tensor> mels;
+  for (const auto& name : train_names) mels.push_back(data.load(name).mel);
+  MelStatistics stats = mel_statistics(mels);
+  if (static_cast<int>(stats.mean.size()) != logmel.n_mels) {
+    throw ConfigError("train-vae: the prepared clips have " + std::to_string(stats.mean.size()) +
+                      " mel bands, the data's log-mel config " + std::to_string(logmel.n_mels));
   }
-  auto mean = sum / static_cast<double>(n);
-  auto stdv = (sq / static_cast<double>(n) - mean.pow(2)).clamp_min(1e-8).sqrt().clamp_min(1e-3);
-  spec.music_mean.assign(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
-  spec.music_std.assign(stdv.data_ptr<double>(), stdv.data_ptr<double>() + stdv.numel());
+  spec.music_mean = std::move(stats.mean);
+  spec.music_std = std::move(stats.std);
 }
 
 // The clips in memory, normalised and on the device (motion and Q in stage motion).

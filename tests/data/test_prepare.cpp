@@ -7,6 +7,7 @@
 
 #include "momu/core/error.h"
 #include "momu/data/dwm_alignment.h"
+#include "momu/data/mel_statistics.h"
 #include "momu/data/prepare.h"
 #include "momu/data/split.h"
 #include "momu/io/atomic_file.h"
@@ -271,4 +272,27 @@ TEST(Prepare, AistLayoutMatchesMusicByItsId) {
   } catch (const FormatError& e) {
     EXPECT_NE(std::string(e.what()).find(".pkl"), std::string::npos) << e.what();
   }
+}
+
+TEST(MelStatistics, PerBandOverEveryFrameWithAFloor) {
+  // The music VAE's normalisation and stats.json: per band over all frames of all clips.
+  torch::manual_seed(5);
+  std::vector<at::Tensor> mels = {torch::randn({4, 30}) * 2 + 1, torch::randn({4, 7}) - 3};
+  mels.push_back(torch::full({4, 5}, 0.5));
+  mels[2][3].fill_(0.5);
+  const auto all = torch::cat(mels, 1).to(torch::kFloat64);
+  MelStatistics s = mel_statistics(mels);
+  ASSERT_EQ(s.mean.size(), 4u);
+  EXPECT_EQ(s.frames, 42);
+  for (int b = 0; b < 4; ++b) {
+    EXPECT_NEAR(s.mean[b], all[b].mean().item<double>(), 1e-12);
+    EXPECT_NEAR(s.std[b], all[b].std(/*unbiased=*/false).item<double>(), 1e-9);
+  }
+  EXPECT_NEAR(s.global_mean, all.mean().item<double>(), 1e-12);
+  EXPECT_NEAR(s.global_std, all.std(/*unbiased=*/false).item<double>(), 1e-9);
+  // A constant band gets the floor, not zero.
+  s = mel_statistics({torch::full({2, 10}, 3.0)});
+  EXPECT_DOUBLE_EQ(s.std[0], 1e-3);
+  EXPECT_THROW(mel_statistics({}), ShapeError);
+  EXPECT_THROW(mel_statistics({torch::zeros({2, 3}), torch::zeros({3, 3})}), ShapeError);
 }
