@@ -76,7 +76,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     if (args->steps > 0) o.config.train.steps = args->steps;
     o.config.validate();
     const DiffusionTrainResult r =
-        train_diffusion(o, ctx.log_sink(),
+        train_diffusion(o, rank_log(ctx.log_sink(), o.distributed),
                         o.distributed.rank == 0 ? ctx.progress_bar("train-" + args->direction)
                                                 : ProgressCallback());
     print_json({{"direction", args->direction},

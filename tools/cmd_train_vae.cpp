@@ -79,7 +79,7 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
       t.lambda_c = args->lambda_c;
     }
     o.config.validate();
-    const VaeTrainResult r = train_vae(o, ctx.log_sink(),
+    const VaeTrainResult r = train_vae(o, rank_log(ctx.log_sink(), o.distributed),
                                        o.distributed.rank == 0 ? ctx.progress_bar("train-" + args->stage)
                                                                : ProgressCallback());
     print_json({{"stage", args->stage},

@@ -103,4 +103,12 @@ DistributedConfig resolve_distributed(const DistributedArgs& args, const std::st
   return c;
 }
 
+LogSink rank_log(const LogSink& sink, const DistributedConfig& config) {
+  if (config.rank == 0 || !sink) return sink;
+  const std::string prefix = "rank " + std::to_string(config.rank) + ": ";
+  return [sink, prefix](LogLevel level, const std::string& message) {
+    if (level >= LogLevel::kWarning) sink(level, prefix + message);
+  };
+}
+
 }  // namespace momu::cli

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 
+#include "momu/core/log.h"
 #include "momu/train/distributed_config.h"
 
 namespace momu::cli {
@@ -24,5 +25,9 @@ void add_distributed_options(CLI::App* cmd, DistributedArgs& args);
 // "cuda" and LOCAL_RANK set, `device` becomes "cuda:<LOCAL_RANK>".
 DistributedConfig resolve_distributed(const DistributedArgs& args, const std::string& verb,
                                       std::string& device);
+
+// The log of a rank: rank 0 (or a single process) logs as `sink` does; the others pass on only
+// warnings and errors, starting with "rank R: " (rank 0 speaks for the run).
+LogSink rank_log(const LogSink& sink, const DistributedConfig& config);
 
 }  // namespace momu::cli

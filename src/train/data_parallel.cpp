@@ -74,11 +74,14 @@ std::shared_ptr<RankGroup> RankGroup::join(const DistributedConfig& config,
     store_options.timeout = timeout;
     impl->store = c10::make_intrusive<c10d::TCPStore>(config.master_addr, store_options);
   } catch (const std::exception& e) {
-    throw Error(who + ": could not " +
-                (config.rank == 0 ? "serve the rendezvous at " : "reach rank 0 at ") +
-                config.master_addr + ":" + std::to_string(config.master_port) + " within " +
-                std::to_string(static_cast<int64_t>(config.timeout_s)) + " s (" + message_of(e) +
-                "); every rank needs the same --master, rank 0's address and a free port");
+    const std::string where = config.master_addr + ":" + std::to_string(config.master_port);
+    throw Error(who + ": " +
+                (config.rank == 0
+                     ? "could not serve the rendezvous at " + where
+                     : "could not reach rank 0 at " + where + " within " +
+                           std::to_string(static_cast<int64_t>(config.timeout_s)) + " s") +
+                " (" + message_of(e) +
+                "); every rank needs the same --master: rank 0's address and a port free there");
   }
   try {
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
