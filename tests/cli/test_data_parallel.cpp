@@ -161,6 +161,9 @@ class DataParallel : public ::testing::Test {
       nlohmann::json d = read_json_file(test::source_dir() / "configs" / "diffusion_tiny.json");
       d["train"]["batch_size"] = batch;
       write_bytes_atomically(config("diffusion", batch), d.dump(2) + "\n");
+      d["condition"] = "clock";  // the clock groups' own dropouts, tempo-stretched entries
+      d["tempo_stretch"] = {1.0, 1.1};
+      write_bytes_atomically(config("clock", batch), d.dump(2) + "\n");
       nlohmann::json m = read_json_file(test::source_dir() / "configs" / "vae_tiny.json");
       m["music_train"]["batch_size"] = batch;
       write_bytes_atomically(config("vae", batch), m.dump(2) + "\n");
@@ -173,13 +176,13 @@ class DataParallel : public ::testing::Test {
   static fs::path config(const std::string& kind, int batch) {
     return root_->path() / (kind + "_b" + std::to_string(batch) + ".json");
   }
-  static Args diffusion_args(int batch) {
+  static Args diffusion_args(int batch, const std::string& kind = "diffusion") {
     return {"--threads",   "1",
             "-q",          "train-diffusion",
             "--direction", "music2motion",
             "--vae",       (root_->path() / "vae_motion" / "last").string(),
             "--data",      (root_->path() / "data").string(),
-            "--config",    config("diffusion", batch).string()};
+            "--config",    config(kind, batch).string()};
   }
   static Args vae_args(int batch) {
     return {"--threads", "1",
@@ -196,21 +199,23 @@ class DataParallel : public ::testing::Test {
 test::TempDir* DataParallel::root_ = nullptr;
 
 TEST_F(DataParallel, TwoDiffusionRanksFollowOneProcessWithTwiceTheBatch) {
-  const fs::path one = tmp_.path() / "one", two = tmp_.path() / "two",
-                 rank1 = tmp_.path() / "rank1";
-  run_single(diffusion_args(4), one);
-  run_ranks(diffusion_args(2), {two, rank1});
-  const double model =
-      max_difference(one / "last" / "model.safetensors", two / "last" / "model.safetensors");
-  const double raw = max_difference(one / "last" / "trainer" / "weights.safetensors",
-                                    two / "last" / "trainer" / "weights.safetensors");
-  std::printf(
-      "[ diffusion ] 2 ranks x batch 2 vs 1 x batch 4, 4 steps: max |diff| %.3g (EMA), %.3g "
-      "(raw)\n",
-      model, raw);
-  expect_same_losses(one / "metrics.jsonl", two / "metrics.jsonl");
-  EXPECT_FALSE(fs::exists(rank1)) << "rank 1 created its --out folder";
-  EXPECT_EQ(read_json_file(two / "last" / "trainer" / "state.json").at("world_size"), 2);
+  for (const std::string kind : {"diffusion", "clock"}) {
+    SCOPED_TRACE(kind);
+    const fs::path one = tmp_.path() / (kind + "_one"), two = tmp_.path() / (kind + "_two"),
+                   rank1 = tmp_.path() / (kind + "_rank1");
+    run_single(diffusion_args(4, kind), one);
+    run_ranks(diffusion_args(2, kind), {two, rank1});
+    const double model =
+        max_difference(one / "last" / "model.safetensors", two / "last" / "model.safetensors");
+    const double raw = max_difference(one / "last" / "trainer" / "weights.safetensors",
+                                      two / "last" / "trainer" / "weights.safetensors");
+    std::printf(
+        "[ %s ] 2 ranks x batch 2 vs 1 x batch 4, 4 steps: max |diff| %.3g (EMA), %.3g (raw)\n",
+        kind.c_str(), model, raw);
+    expect_same_losses(one / "metrics.jsonl", two / "metrics.jsonl");
+    EXPECT_FALSE(fs::exists(rank1)) << "rank 1 created its --out folder";
+    EXPECT_EQ(read_json_file(two / "last" / "trainer" / "state.json").at("world_size"), 2);
+  }
 }
 
 TEST_F(DataParallel, TwoVaeRanksFollowOneProcessWithTwiceTheBatch) {
