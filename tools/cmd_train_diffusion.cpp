@@ -6,7 +6,6 @@
 #include "cli_common.h"
 #include "distributed_options.h"
 #include "momu/core/error.h"
-#include "momu/io/json_file.h"
 #include "momu/train/diffusion_trainer.h"
 
 namespace momu::cli {
@@ -64,17 +63,13 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     o.device = ctx.device;
     o.distributed = resolve_distributed(args->distributed, "train-diffusion", o.device);
     o.stop_after_steps = args->stop_after;
-    if (!args->config.empty()) {
-      o.config = load_diffusion_run_config(args->config);
-    } else if (args->resume) {
-      o.config = read_json_file(std::filesystem::path(args->out) / "last" / "config.json")
-                     .at("run")
-                     .get<DiffusionRunConfig>();
-    } else {
+    // Without --config a resumed run keeps its checkpoint's (the library reads it).
+    o.has_config = !args->config.empty();
+    if (o.has_config) o.config = load_diffusion_run_config(args->config);
+    if (!o.has_config && !args->resume) {
       throw ConfigError("train-diffusion: --config is required for a new run");
     }
-    if (args->steps > 0) o.config.train.steps = args->steps;
-    o.config.validate();
+    o.steps = args->steps;
     const DiffusionTrainResult r =
         train_diffusion(o, rank_log(ctx.log_sink(), o.distributed),
                         o.distributed.rank == 0 ? ctx.progress_bar("train-" + args->direction)

@@ -5,7 +5,6 @@
 #include "cli_common.h"
 #include "distributed_options.h"
 #include "momu/core/error.h"
-#include "momu/io/json_file.h"
 #include "momu/train/vae_trainer.h"
 
 namespace momu::cli {
@@ -63,22 +62,15 @@ void add_train_vae_command(CLI::App& app, CliContext& ctx) {
     o.device = ctx.device;
     o.distributed = resolve_distributed(args->distributed, "train-vae", o.device);
     o.stop_after_steps = args->stop_after;
-    if (!args->config.empty()) {
-      o.config = load_vae_run_config(args->config);
-    } else if (args->resume) {
-      o.config = read_json_file(std::filesystem::path(args->out) / "last" / "config.json")
-                     .at("run")
-                     .get<VaeRunConfig>();
-    } else {
-      throw ConfigError("train-vae: --config is required for a new run");
+    // Without --config a resumed run keeps its checkpoint's (the library reads it).
+    o.has_config = !args->config.empty();
+    if (o.has_config) o.config = load_vae_run_config(args->config);
+    if (!o.has_config && !args->resume) throw ConfigError("train-vae: --config is required for a new run");
+    if (args->lambda_c >= 0.0 && args->stage != "motion") {
+      throw ConfigError("train-vae: --lambda-c is for --stage motion");
     }
-    TrainConfig& t = args->stage == "music" ? o.config.music_train : o.config.motion_train;
-    if (args->steps > 0) t.steps = args->steps;
-    if (args->lambda_c >= 0.0) {
-      if (args->stage != "motion") throw ConfigError("train-vae: --lambda-c is for --stage motion");
-      t.lambda_c = args->lambda_c;
-    }
-    o.config.validate();
+    o.steps = args->steps;
+    o.lambda_c = args->lambda_c;
     const VaeTrainResult r = train_vae(o, rank_log(ctx.log_sink(), o.distributed),
                                        o.distributed.rank == 0 ? ctx.progress_bar("train-" + args->stage)
                                                                : ProgressCallback());

@@ -293,7 +293,10 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   DiffusionRunConfig run = resolve_run_config(std::string("train-diffusion"), last_dir, options.resume,
                                               options.config, options.has_config, kDiffusionFormat,
                                               "direction", direction, "diffusion checkpoint", "train",
-                                              resume_config);
+                                              resume_config,
+                                              std::function<void(DiffusionRunConfig&)>([&](DiffusionRunConfig& c) {
+                                                if (options.steps > 0) c.train.steps = options.steps;
+                                              }));
   run.validate();
   const TrainConfig& train = run.train;
   nlohmann::json init_record = nullptr;  // where the weights came from (--init), kept on resume

@@ -34,20 +34,27 @@
 
 namespace momu {
 
-// The run configuration of a training run. A new run uses `given`. On resume it is the one saved
-// in `last_dir`/config.json, which must have "format" `format` and `kind_key` == `kind` (else a
-// ConfigError saying the checkpoint is not a `kind` `what`); when `has_given`, `given` must equal
-// it except at `steps_key` (the train config whose "steps" may change: the schedule's length),
-// and `given` is used (a longer schedule).
-// `checkpoint_config` receives config.json (null for a new run). `label` starts the messages.
+// The run configuration of a training run. A new run uses `given` (has_given must be true). On
+// resume the one saved in `last_dir`/config.json is read, which must have "format" `format` and
+// `kind_key` == `kind` (else a ConfigError saying the checkpoint is not a `kind` `what`); the run
+// then uses `given` when `has_given`, else the saved one, after `adjust` (options such as a new
+// step count), and it must equal the saved one except at `steps_key` (the train config whose
+// "steps" may change: a longer schedule). `checkpoint_config` receives config.json (null for a
+// new run). `label` starts the messages.
 template <typename RunConfig>
 RunConfig resolve_run_config(const std::string& label, const std::filesystem::path& last_dir,
                              bool resume, const RunConfig& given, bool has_given,
                              const std::string& format, const char* kind_key,
                              const std::string& kind, const std::string& what,
-                             const std::string& steps_key, nlohmann::json& checkpoint_config) {
+                             const std::string& steps_key, nlohmann::json& checkpoint_config,
+                             const std::function<void(RunConfig&)>& adjust = {}) {
   checkpoint_config = nullptr;
-  if (!resume) return given;
+  RunConfig run = given;
+  if (!resume) {
+    if (!has_given) throw ConfigError(label + ": a new run needs a run config (--config)");
+    if (adjust) adjust(run);
+    return run;
+  }
   const std::filesystem::path file = last_dir / "config.json";
   if (!std::filesystem::exists(file)) throw IoError(last_dir.string() + ": no checkpoint to resume from");
   checkpoint_config = read_json_file(file);
@@ -56,8 +63,9 @@ RunConfig resolve_run_config(const std::string& label, const std::filesystem::pa
     throw ConfigError(last_dir.string() + ": the checkpoint is not a '" + kind + "' " + what);
   }
   const RunConfig saved = checkpoint_json::part<RunConfig>(checkpoint_config, "run", file);
-  if (!has_given) return saved;
-  nlohmann::json a = saved, b = given;
+  if (!has_given) run = saved;
+  if (adjust) adjust(run);
+  nlohmann::json a = saved, b = run;
   a[steps_key]["steps"] = b[steps_key]["steps"];
   if (a != b) {
     const auto diff = nlohmann::json::diff(a, b);
@@ -65,7 +73,7 @@ RunConfig resolve_run_config(const std::string& label, const std::filesystem::pa
                       (diff.empty() ? std::string("?") : diff[0].value("path", "?")) + " (only " +
                       steps_key + ".steps may change on resume)");
   }
-  return given;  // equal but for the schedule's length, which the run takes from `given`
+  return run;  // the saved run but for the schedule's length
 }
 
 struct TrainingRunOptions {

@@ -280,7 +280,12 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   nlohmann::json resume_config;
   VaeRunConfig run = resolve_run_config(std::string("train-vae"), last_dir, options.resume, options.config,
                                         options.has_config, kBicorVaeFormat, "stage", stage,
-                                        "stage BiCoR-VAE checkpoint", stage + "_train", resume_config);
+                                        "stage BiCoR-VAE checkpoint", stage + "_train", resume_config,
+                                        std::function<void(VaeRunConfig&)>([&](VaeRunConfig& c) {
+                                          TrainConfig& t = motion_stage ? c.motion_train : c.music_train;
+                                          if (options.steps > 0) t.steps = options.steps;
+                                          if (options.lambda_c >= 0.0) t.lambda_c = options.lambda_c;
+                                        }));
   run.validate();
   const TrainConfig& train = motion_stage ? run.motion_train : run.music_train;
 

@@ -227,4 +227,29 @@ TEST(VaeCli, TrainInspectEncodeDecode) {
 }
 
 }  // namespace
+
+TEST(VaeTrainer, ResumeWithoutAConfigTakesTheCheckpointsAndAStepCount) {
+  // What `momu train-vae --resume --steps N` does without --config: the library reads the
+  // checkpoint's run config (the CLI no longer opens last/config.json) and sets the step count.
+  test::TempDir tmp;
+  test::write_synthetic_prepared(tmp.path() / "data");
+  auto o = options(tmp.path() / "data", tmp.path() / "run", "music");
+  o.stop_after_steps = 2;
+  train_vae(o);
+  VaeTrainOptions r = o;
+  r.resume = true;
+  r.has_config = false;
+  r.config = VaeRunConfig();  // ignored: the checkpoint's is used
+  r.stop_after_steps = -1;
+  r.steps = 6;
+  EXPECT_EQ(train_vae(r).step, 6);
+  r.steps = 0;
+  r.lambda_c = 0.5;  // any field but the steps must stay as the checkpoint has it
+  EXPECT_THROW(train_vae(r), ConfigError);
+  VaeTrainOptions fresh = o;
+  fresh.out_dir = tmp.path() / "fresh";
+  fresh.has_config = false;
+  EXPECT_THROW(train_vae(fresh), ConfigError) << "a new run needs a config";
+}
+
 }  // namespace momu

@@ -52,6 +52,7 @@ struct DiffusionTrainOptions {
   std::filesystem::path data_dir;     // `momu prepare` folder
   DiffusionRunConfig config;
   bool has_config = true;             // false: resume with the checkpoint's config
+  int64_t steps = 0;                  // > 0: train.steps, on top of the config or checkpoint's
   std::filesystem::path out_dir;      // run folder (latents.safetensors, metrics.jsonl, last/, best/)
   bool resume = false;
   // A new run (not --resume) may start from an expert's weights instead of random ones: a

@@ -44,6 +44,11 @@ struct VaeTrainOptions {
   std::filesystem::path data_dir;           // a `momu prepare` folder
   VaeRunConfig config;
   bool has_config = true;                   // false: resume with the checkpoint's config
+  // Set on top of the config (or the checkpoint's): the stage's train.steps when > 0 (a longer
+  // schedule may continue a run), the motion stage's lambda_c when >= 0 (a new run only: on
+  // resume it must equal the checkpoint's, as every field but steps).
+  int64_t steps = 0;
+  double lambda_c = -1.0;
   std::filesystem::path out_dir;            // the run folder
   std::filesystem::path music_checkpoint;   // stage motion (fresh start): a music checkpoint
   bool resume = false;                      // continue from out_dir/last
