@@ -260,6 +260,13 @@ std::vector<std::pair<int, int64_t>> draw_crops(std::mt19937_64& rng,
   return {picks.begin() + shard.offset, picks.begin() + shard.offset + shard.size};
 }
 
+// The options set on top of a run config: the stage's step count and contrastive weight.
+void apply_overrides(const VaeTrainOptions& options, VaeRunConfig& c) {
+  TrainConfig& t = options.stage == "motion" ? c.motion_train : c.music_train;
+  if (options.steps > 0) t.steps = options.steps;
+  if (options.lambda_c >= 0.0) t.lambda_c = options.lambda_c;
+}
+
 }  // namespace
 
 VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
@@ -282,9 +289,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
                                         options.has_config, kBicorVaeFormat, "stage", stage,
                                         "stage BiCoR-VAE checkpoint", stage + "_train", resume_config,
                                         std::function<void(VaeRunConfig&)>([&](VaeRunConfig& c) {
-                                          TrainConfig& t = motion_stage ? c.motion_train : c.music_train;
-                                          if (options.steps > 0) t.steps = options.steps;
-                                          if (options.lambda_c >= 0.0) t.lambda_c = options.lambda_c;
+                                          apply_overrides(options, c);
                                         }));
   run.validate();
   const TrainConfig& train = motion_stage ? run.motion_train : run.music_train;

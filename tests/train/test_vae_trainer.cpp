@@ -252,4 +252,27 @@ TEST(VaeTrainer, ResumeWithoutAConfigTakesTheCheckpointsAndAStepCount) {
   EXPECT_THROW(train_vae(fresh), ConfigError) << "a new run needs a config";
 }
 
+TEST(TrainSchedule, WarmupThenCosineDecayAndARampedEmaDecay) {
+  // The schedules TrainingRun applies at every step (include/momu/train/train_config.h).
+  TrainConfig c;
+  c.steps = 1100;
+  c.warmup_steps = 100;
+  c.learning_rate = 1e-3;
+  c.min_lr_ratio = 0.1;
+  EXPECT_DOUBLE_EQ(c.learning_rate_at(0), 1e-5);         // (0 + 1) / 100 of the peak
+  EXPECT_DOUBLE_EQ(c.learning_rate_at(49), 5e-4);
+  EXPECT_DOUBLE_EQ(c.learning_rate_at(99), 1e-3);        // the peak at the end of warm-up
+  EXPECT_DOUBLE_EQ(c.learning_rate_at(100), 1e-3);       // cosine starts at the peak
+  EXPECT_NEAR(c.learning_rate_at(600), 1e-3 * (0.1 + 0.9 * 0.5), 1e-15);  // half way
+  EXPECT_NEAR(c.learning_rate_at(1100), 1e-4, 1e-15);    // the floor at `steps`
+  EXPECT_NEAR(c.learning_rate_at(5000), 1e-4, 1e-15);    // and after (a resumed longer run)
+  for (int64_t s = 100; s < 1100; ++s) EXPECT_LE(c.learning_rate_at(s + 1), c.learning_rate_at(s));
+  c.warmup_steps = 0;
+  EXPECT_DOUBLE_EQ(c.learning_rate_at(0), 1e-3);
+  c.ema_decay = 0.999;
+  EXPECT_DOUBLE_EQ(c.ema_decay_at(0), 0.1);              // (1 + s) / (10 + s) early on
+  EXPECT_DOUBLE_EQ(c.ema_decay_at(90), 0.91);
+  EXPECT_DOUBLE_EQ(c.ema_decay_at(100000), 0.999);       // capped at ema_decay
+}
+
 }  // namespace momu
