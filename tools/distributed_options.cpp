@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "cli_common.h"
 #include "momu/core/error.h"
 
 namespace momu::cli {
@@ -69,6 +70,12 @@ void add_distributed_options(CLI::App* cmd, DistributedArgs& args) {
           },
           "ADDR:PORT"))
       ->group(group);
+  cmd->add_option("--dist-timeout", args.timeout_s,
+                  "seconds a rank waits for the others (rendezvous, each exchange) before it gives "
+                  "up with an error (default 1800; a rank that closes its connection is noticed at "
+                  "once)")
+      ->check(finite_range(1.0, 86400.0))
+      ->group(group);
 }
 
 DistributedConfig resolve_distributed(const DistributedArgs& args, const std::string& verb,
@@ -90,6 +97,7 @@ DistributedConfig resolve_distributed(const DistributedArgs& args, const std::st
     if (const char* a = std::getenv("MASTER_ADDR"); a != nullptr && *a != '\0') c.master_addr = a;
     env_int("MASTER_PORT", 1, 65535, c.master_port);
   }
+  if (args.timeout_s > 0) c.timeout_s = args.timeout_s;
   if (c.rank >= c.world_size) {
     throw CLI::ValidationError("--rank", verb + ": --rank (or $RANK) " + std::to_string(c.rank) +
                                              " must be below --world-size (or $WORLD_SIZE) " +

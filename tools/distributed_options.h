@@ -14,6 +14,7 @@ struct DistributedArgs {
   int world_size = 0;  // 0: not given
   int rank = -1;       // -1: not given
   std::string master;  // ADDR:PORT; empty: not given
+  double timeout_s = 0;  // 0: not given
 };
 
 // Adds the options (range-checked when the command line is parsed: exit 2 naming the option).

@@ -355,13 +355,29 @@ TEST_F(DataParallel, OptionsAreCheckedWhenParsed) {
                                                         {"--world-size 2 --rank 2", "--rank"},
                                                         {"--master 127.0.0.1", "--master"},
                                                         {"--master 127.0.0.1:0", "--master"},
-                                                        {"--master 127.0.0.1:70000", "--master"}}) {
+                                                        {"--master 127.0.0.1:70000", "--master"},
+                                                        {"--dist-timeout 0", "--dist-timeout"},
+                                                        {"--dist-timeout nan", "--dist-timeout"}}) {
     SCOPED_TRACE(args);
     const auto r = test::run_momu(base + args);
     EXPECT_EQ(r.exit_code, 2) << r.err;
     EXPECT_NE(r.err.find(option), std::string::npos) << r.err;
   }
   EXPECT_FALSE(fs::exists(tmp_.path() / "out"));
+}
+
+TEST_F(DataParallel, ARankThatNeverComesEndsTheOthersAfterDistTimeout) {
+  // Rank 1 never starts: rank 0 waits at the rendezvous for --dist-timeout, then says so.
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = test::run_momu(
+      "-q train-vae --stage music --data " + (tmp_.path() / "nodata").string() + " --config " +
+      std::string(MOMU_SOURCE_DIR) + "/configs/vae_tiny.json --out " + (tmp_.path() / "alone").string() +
+      " --world-size 2 --rank 0 --dist-timeout 2 --master 127.0.0.1:" + std::to_string(free_port()));
+  const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  EXPECT_LT(waited, 60.0) << r.err;
+  EXPECT_NE(r.err.find("rank 0 of 2"), std::string::npos) << r.err;
+  std::printf("[ timeout ] a lone rank 0 ended after %.1f s: %s", waited, r.err.c_str());
 }
 
 }  // namespace
