@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/checkpoint_checks.h"
 #include "cli/momu_process.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/json_file.h"
@@ -30,6 +31,9 @@
 
 namespace momu {
 namespace {
+
+using test::expect_same_tensors;
+using test::expect_whole_checkpoint;
 
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
@@ -100,29 +104,6 @@ double max_difference(const fs::path& a, const fs::path& b, double atol = 1e-5,
         << name << " differs by " << (x - y).abs().max().item<double>();
   }
   return most;
-}
-
-void expect_same_tensors(const fs::path& a, const fs::path& b) {
-  SCOPED_TRACE(b.string());
-  const auto fa = load_safetensors(a), fb = load_safetensors(b);
-  ASSERT_EQ(fa.tensors.size(), fb.tensors.size());
-  for (const auto& [name, t] : fa.tensors) {
-    ASSERT_TRUE(fb.tensors.count(name)) << name;
-    EXPECT_TRUE(torch::equal(t, fb.tensors.at(name))) << name << " differs";
-  }
-}
-
-// Every file of a checkpoint with trainer state loads and its parts agree on the step.
-void expect_whole_checkpoint(const fs::path& last) {
-  SCOPED_TRACE(last.string());
-  nlohmann::json config, state;
-  ASSERT_NO_THROW(config = read_json_file(last / "config.json"));
-  ASSERT_NO_THROW(load_safetensors(last / "model.safetensors"));
-  ASSERT_NO_THROW(load_safetensors(last / "trainer" / "weights.safetensors"));
-  ASSERT_NO_THROW(state = read_json_file(last / "trainer" / "state.json"));
-  EXPECT_EQ(config.at("step"), state.at("step"));
-  torch::serialize::InputArchive optimizer;
-  EXPECT_NO_THROW(optimizer.load_from((last / "trainer" / "optimizer.pt").string()));
 }
 
 // The train records' losses of two runs agree to float tolerance.
