@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "momu/core/error.h"
+#include "io/io_limits.h"
 #include "momu/core/tensor_values.h"
 #include "momu/io/atomic_file.h"
 #include "momu/io/json_file.h"
@@ -137,8 +138,8 @@ PreparedDataset PreparedDataset::open(const fs::path& root) {
     throw FormatError(index_path.string() + ": not a momu prepared-data index");
   }
   if (!d.index.contains("version") || d.index["version"] != kVersion) {
-    std::string found = d.index.contains("version") ? d.index["version"].dump() : "none";
-    if (found.size() > 40) found = found.substr(0, 40) + "...";
+    const std::string found =
+        d.index.contains("version") ? io_limits::quoted_excerpt(d.index["version"].dump()) : "none";
     throw FormatError(index_path.string() + ": cache version " + found + ", expected " +
                       std::to_string(kVersion) + ": run momu prepare again");
   }

@@ -179,7 +179,8 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
   const int64_t max_frames =
       static_cast<int64_t>(io_limits::kMaxAudioSeconds * static_cast<double>(info.samplerate));
   const std::string max_text = io_limits::short_number(io_limits::kMaxAudioSeconds / 3600.0) + " h";
-  const bool pcm_like = lower_extension(path) != ".mp3";
+  const std::string ext = lower_extension(path);
+  const bool pcm_like = ext != ".mp3";
   if (info.frames == SF_COUNT_MAX) {  // libsndfile found no length: the stream's end is missing
     if (pcm_like) {
       throw FormatError(name +
@@ -256,7 +257,6 @@ Audio load_audio(const fs::path& path, const AudioLoadOptions& options) {
   // An Ogg stream's length is the last page's granule position, which encoders and stream
   // joiners leave up to a block past the samples that really decode (ffmpeg decodes the same
   // count): a shortfall within one largest Vorbis block (8192 frames) is not a truncation.
-  const std::string ext = lower_extension(path);
   const int64_t tolerated = (ext == ".ogg" || ext == ".oga" || ext == ".opus") ? 8192 : 0;
   if (pcm_like && info.frames > 0 && wanted < 0 && total + start + tolerated < info.frames) {
     throw FormatError(name + ": truncated file (" + std::to_string(total + start) + " of " +

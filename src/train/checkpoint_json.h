@@ -38,9 +38,11 @@ struct TrainerState {
   int64_t step = 0;
   bool has_best = false;
   double best_validation_loss = 0.0;
+  int64_t world_size = 1;  // processes that trained it (absent: one)
 };
 
-// trainer/state.json: {"step": whole number >= 0, "best_validation_loss": number (optional)}.
+// trainer/state.json: {"step": whole number >= 0, "best_validation_loss": number (optional),
+// "world_size": whole number >= 1 (optional)}.
 inline TrainerState trainer_state(const nlohmann::json& j, const std::filesystem::path& file) {
   const bool whole = j.is_object() && j.contains("step") && j.at("step").is_number_integer();
   const bool in_range = whole && (j.at("step").is_number_unsigned()
@@ -54,6 +56,13 @@ inline TrainerState trainer_state(const nlohmann::json& j, const std::filesystem
   if (j.contains("best_validation_loss") && j.at("best_validation_loss").is_number()) {
     s.has_best = true;
     s.best_validation_loss = j.at("best_validation_loss").get<double>();
+  }
+  if (j.contains("world_size")) {
+    const auto& w = j.at("world_size");
+    if (!w.is_number_integer() || w.get<int64_t>() < 1) {
+      throw FormatError(file.string() + ": 'world_size' must be a whole number >= 1");
+    }
+    s.world_size = w.get<int64_t>();
   }
   return s;
 }

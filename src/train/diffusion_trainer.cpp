@@ -155,18 +155,18 @@ DiffusionExpertSpec new_expert_spec(const std::string& direction, const Diffusio
   return spec;
 }
 
-// ConfigError when no training clip is a crop (segment_frames / k latent frames) long, even at
-// the tempo-stretch rate that makes it longest (a rate r stretches a clip to 1/r of its length
-// or to r times it; both are allowed for, so the check after encoding stays).
-void check_crop_fits(const PreparedDataset& data, const DiffusionRunConfig& run,
+// ConfigError when no training clip, at any of the tempo-stretch `rates` (a rate r makes F
+// frames round(F / r): include/momu/data/clip_stretch.h), is a crop (segment_frames / k latent
+// frames) long. Read from the index's frame counts, before any latent is encoded; make_crops
+// checks the encoded latents again.
+void check_crop_fits(const PreparedDataset& data, const std::vector<double>& rates,
                      int64_t segment_frames, int k, const fs::path& data_dir) {
-  const std::vector<double> rates = run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0};
-  double longest = 1.0;
-  for (double r : rates) longest = std::max({longest, r, 1.0 / r});
   int64_t most_frames = 0;
   for (const auto& e : data.index.at("clips")) {
     if (e.is_object() && e.value("split", "") == "train" && e.contains("frames") && e.at("frames").is_number()) {
-      most_frames = std::max(most_frames, static_cast<int64_t>(std::ceil(e.at("frames").get<double>() * longest)));
+      for (double r : rates) {
+        most_frames = std::max<int64_t>(most_frames, std::llround(e.at("frames").get<double>() / r));
+      }
     }
   }
   if (most_frames > 0 && most_frames / k < segment_frames / k) {
@@ -336,11 +336,12 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     if (!options.init_dir.empty()) adopt_init_spec(options.init_dir, spec);
   }
   // Refused before the run folder and its latents are written.
-  check_crop_fits(data, run, train.segment_frames, k, options.data_dir);
+  // Tempo augmentation is for clock experts; the others train on the clips as they are.
+  const std::vector<double> rates = run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0};
+  check_crop_fits(data, rates, train.segment_frames, k, options.data_dir);
   if (writer) fs::create_directories(options.out_dir);
   const std::vector<LatentClip> latents = load_or_encode_latents(
-      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress,
-      run.condition == "clock" ? run.tempo_stretch : std::vector<double>{1.0}, writer);
+      options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress, rates, writer);
   if (!options.resume) {
     if (options.init_dir.empty()) {  // an --init expert keeps the scales its network learned
       spec.music_scale = inverse_std(latents, true);

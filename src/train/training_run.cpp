@@ -122,13 +122,10 @@ void TrainingRun::load_last() {
   load_module_tensors(ema_, load_safetensors(ema).tensors, options_.weights_prefix, ema.string());
   load_optimizer_state(optimizer_, last / "trainer" / "optimizer.pt", torch::Device(options_.device));
   const fs::path state_path = last / "trainer" / "state.json";
-  const nlohmann::json state_json = read_json_file(state_path);
-  const auto state = checkpoint_json::trainer_state(state_json, state_path);
-  // A checkpoint without "world_size" comes from a single process.
-  const nlohmann::json saved_world = state_json.value("world_size", nlohmann::json(1));
-  if (!saved_world.is_number_integer() || saved_world.get<int64_t>() != world_size()) {
+  const auto state = checkpoint_json::trainer_state(read_json_file(state_path), state_path);
+  if (state.world_size != world_size()) {
     throw ConfigError(options_.label + " --resume: " + state_path.string() + " was trained by " +
-                      saved_world.dump() + " process(es), this run has --world-size " +
+                      std::to_string(state.world_size) + " process(es), this run has --world-size " +
                       std::to_string(world_size()) +
                       "; resume with the same world size (the batches depend on it)");
   }
