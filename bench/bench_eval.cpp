@@ -9,12 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "eval/report/validity.h"
+#include "io/npy.h"
 #include "momu/eval/alignment_coherence.h"
 #include "momu/eval/beat_align_score.h"
 #include "momu/eval/beat_scores.h"
-#include "momu/eval/validity.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/npy.h"
 #include "momu_paths.h"
 
 namespace fs = std::filesystem;

@@ -8,10 +8,10 @@
 
 #include <filesystem>
 
+#include "audio/griffin_lim.h"
+#include "audio/logmel.h"
 #include "momu/audio/beat.h"
-#include "momu/audio/griffin_lim.h"
 #include "momu/audio/hpss.h"
-#include "momu/audio/logmel.h"
 #include "momu/audio/onset.h"
 #include "momu/audio/resample.h"
 #include "momu/audio/stft.h"

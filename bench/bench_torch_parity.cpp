@@ -19,11 +19,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "diffusion/diffusion_expert.h"
+#include "io/safetensors.h"
+#include "model/denoiser.h"
 #include "momu/core/error.h"
 #include "momu/core/runtime.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/denoiser.h"
-#include "momu/model/diffusion_expert.h"
 #include "momu_paths.h"
 
 namespace {

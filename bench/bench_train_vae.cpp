@@ -1,7 +1,7 @@
 // BiCoR-VAE training speed with the base configuration (configs/vae_base.json): one optimizer
 // step (forward, backward, AdamW) on a batch of batch_size x segment_frames random frames.
 // Counters: samples_per_s, frames_per_s (input frames at 62.5 fps), gflops (achieved, from the
-// analytic count of include/momu/model/vae_flops.h, training = 3 x forward; the motion stage adds
+// analytic count of src/model/vae_flops.h, training = 3 x forward; the motion stage adds
 // the frozen music encoder's forward), peak_gflops (this machine's fp32 matrix-multiply rate,
 // measured in the same run), efficiency = gflops / peak_gflops, and base_schedule_min: minutes
 // for the stage's steps at this speed.
@@ -9,12 +9,12 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include "model/conv_vae.h"
+#include "model/rhythm_contrastive.h"
+#include "model/vae_flops.h"
 #include "momu/core/runtime.h"
-#include "momu/model/conv_vae.h"
-#include "momu/model/rhythm_contrastive.h"
-#include "momu/model/vae_flops.h"
-#include "momu/train/vae_trainer.h"
 #include "momu_paths.h"
+#include "train/vae_trainer.h"
 
 namespace {
 

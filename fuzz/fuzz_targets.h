@@ -18,25 +18,28 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "audio/logmel.h"
+#include "core/json_file.h"
+#include "diffusion/diffusion_expert.h"
+#include "diffusion/sampler.h"
+#include "diffusion/schedule_config.h"
+#include "io/dance_with_melody.h"
+#include "io/latent_file.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
 #include "model/checkpoint_config.h"
-#include "momu/audio/logmel.h"
+#include "model/denoiser_config.h"
+#include "model/rhythm_contrastive.h"
+#include "model/vae_config.h"
 #include "momu/core/error.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/bvh.h"
-#include "momu/io/dance_with_melody.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/npy.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/diffusion_config.h"
-#include "momu/model/rhythm_contrastive.h"
-#include "momu/model/sampler.h"
-#include "momu/model/vae_config.h"
-#include "momu/motion/normalize.h"
 #include "momu/motion/skeleton.h"
-#include "momu/train/diffusion_trainer.h"
-#include "momu/train/train_config.h"
-#include "momu/train/vae_trainer.h"
+#include "motion/normalize.h"
+#include "train/diffusion_trainer.h"
+#include "train/train_config.h"
+#include "train/vae_trainer.h"
 
 namespace momu::fuzz {
 
@@ -116,20 +119,13 @@ inline void run_safetensors(const uint8_t* data, size_t size) {
   expect_momu_errors_only([&] { load_safetensors(path); });
 }
 
-// Latent files (`momu encode` output, `momu decode` input): load_safetensors, then what decode
-// looks at before it loads a model (tools/cmd_codec.cpp): the 'latent' tensor, the 'modality'
-// and 'frames' metadata.
+// Latent files (`momu encode` output, `momu decode` input): read_latent_file (src/io/
+// latent_file.h), the strict reader decode calls before it loads a model.
 inline void run_latent(const uint8_t* data, size_t size) {
   const fs::path path = write_input(data, size, "input.latent.safetensors");
   expect_momu_errors_only([&] {
-    const SafetensorsFile lat = load_safetensors(path);
-    auto it = lat.tensors.find("latent");
-    if (it == lat.tensors.end() || lat.metadata.count("modality") == 0) return;
-    if (auto f = lat.metadata.find("frames"); f != lat.metadata.end()) {
-      int64_t v = 0;
-      std::from_chars(f->second.data(), f->second.data() + f->second.size(), v);
-    }
-    (void)it->second.to(at::kFloat).sum().item<float>();
+    const LatentFile f = read_latent_file(path);
+    (void)f.latent.to(at::kFloat).sum().item<float>();
   });
 }
 

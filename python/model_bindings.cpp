@@ -27,9 +27,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int kMaxSamplerSteps = 10000;  // as the CLI (tools/cli_common.h)
-constexpr int kMaxWindow = 100000;
-constexpr int kMaxIterations = 10000;
+constexpr int kMaxSamplerSteps = SamplerConfig::kMaxSteps;  // the library's limits, as the CLI's
+constexpr int kMaxWindow = SamplerConfig::kMaxWindow;
+constexpr int kMaxIterations = GenerateOptions::kMaxGriffinLimIterations;
 
 // Where Model.load(None) looks (README, "Python"): $MOMU_MODEL, then the
 // source tree's models/default, then the installed share/momu/models/default (both baked in by
@@ -304,10 +304,10 @@ else the source tree's models/default, else the installed share/momu/models/defa
       .def_property_readonly("path", [](const Model& m) { return m.dir().string(); })
       .def_property_readonly("device", &Model::device)
       .def_property_readonly(
-          "sample_rate", [](Model& m) { return m.pipeline().vae().spec().logmel.sample_rate_hz; },
+          "sample_rate", [](Model& m) { return m.pipeline().sample_rate_hz(); },
           "sample rate of generated music (Hz)")
       .def_property_readonly(
-          "skeleton", [](Model& m) { return m.pipeline().vae().spec().skeleton; },
+          "skeleton", [](Model& m) { return m.pipeline().skeleton(); },
           "skeleton of generated motion (dwm23)")
       .def_property_readonly(
           "schedule_timesteps", [](Model& m) { return m.pipeline().schedule_timesteps(); },

@@ -25,4 +25,8 @@ nlohmann::json golden_clip_json(const std::string& clip) {
 
 nlohmann::json golden_pairs_json() { return read_json(golden_dir() / "pairs.json"); }
 
+at::Tensor json_vector(const nlohmann::json& j) {
+  return torch::tensor(j.get<std::vector<double>>(), torch::kFloat64);
+}
+
 }  // namespace momu::test

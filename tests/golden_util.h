@@ -1,6 +1,7 @@
 // Reading the golden reference values of ../shared/golden (see its README).
 #pragma once
 
+#include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ nlohmann::json golden_clip_json(const std::string& clip);
 
 // Parsed pairs.json.
 nlohmann::json golden_pairs_json();
+
+// A JSON array of numbers as a float64 tensor [n].
+at::Tensor json_vector(const nlohmann::json& j);
 
 }  // namespace momu::test
 

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "momu_paths.h"
@@ -40,6 +41,22 @@ struct CommandResult {
 
 // Runs `momu <args>` (args already shell-quoted) and captures its output.
 CommandResult run_momu(const std::string& args);
+
+// A path in single quotes for the shell command lines of run_momu.
+std::string shell_quoted(const std::filesystem::path& p);
+
+// The shipped default model folder (models/default of the source tree).
+std::filesystem::path shipped_model();
+
+// A whole file's bytes ("" when it cannot be read), and a file written with exactly `text`.
+std::string read_text(const std::filesystem::path& p);
+void write_text(const std::filesystem::path& p, const std::string& text);
+
+// The names of the entries of a folder (not recursive).
+std::set<std::string> names_in(const std::filesystem::path& dir);
+
+// Whether an executable `program` is on $PATH.
+bool on_path(const std::string& program);
 
 }  // namespace momu::test
 

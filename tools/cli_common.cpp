@@ -1,7 +1,7 @@
 #include "cli_common.h"
 
+#include "diffusion/sampler.h"
 #include "momu/core/error.h"
-#include "momu/model/sampler.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -49,14 +49,14 @@ std::filesystem::path resolve_model_dir(const std::string& flag, const std::stri
 
 namespace {
 
-std::string number_text(double v) {
+std::string range_number_text(double v) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%g", v);
   return buf;
 }
 
 CLI::Validator range_validator(double min, double max, bool zero_ok) {
-  const std::string range = "[" + number_text(min) + ", " + number_text(max) + "]";
+  const std::string range = "[" + range_number_text(min) + ", " + range_number_text(max) + "]";
   const std::string desc = zero_ok ? "0 or a number in " + range : "a number in " + range;
   return CLI::Validator(
       [min, max, zero_ok, desc](std::string& input) -> std::string {
@@ -81,10 +81,24 @@ CLI::Validator zero_or_finite_range(double min, double max) {
 
 CLI::Validator fps_range() { return finite_range(kMinFps, kMaxFps); }
 
-std::string lower_ext(const std::filesystem::path& p) {
-  std::string e = p.extension().string();
-  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return e;
+MotionLoadOptions MotionInputArgs::load_options() const {
+  MotionLoadOptions o;
+  o.fps_override = fps;
+  o.skeleton = skeleton;
+  return o;
+}
+
+void add_motion_input_options(CLI::App* cmd, MotionInputArgs& a, bool with_skeleton) {
+  cmd->add_option("--fps", a.fps,
+                  "the motion's frame rate: of an .npy (default 25); overrides the rate other files "
+                  "store")
+      ->check(fps_range());
+  if (with_skeleton) {
+    cmd->add_option("--skeleton", a.skeleton,
+                    "skeleton (dwm23, openpose14, coco17, coco17_3d, smpl24): how to read an .npy "
+                    "(default: guessed from its shape); for other files, keep its joints by name "
+                    "(e.g. dwm23 from an exported BVH)");
+  }
 }
 
 void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {

@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <string>
 
+#include "core/file_names.h"
 #include "momu/core/error.h"
 #include "momu/core/log.h"
+#include "momu/generate/pipeline.h"
+#include "momu/io/motion_file.h"
 
 namespace momu {
 struct SamplerConfig;
@@ -52,9 +55,9 @@ constexpr double kMinSeconds = 1.0;     // lengths of generated outputs (--secon
 constexpr double kMaxSeconds = 3600.0;
 constexpr double kMaxInputSeconds = 86400.0;  // times into an input (--music-start, --max-seconds)
 constexpr int kMaxThreads = 1024;  // --threads, prepare --workers (above the cores: capped)
-constexpr int kMaxIterations = 10000;         // Griffin-Lim iterations
-constexpr int kMaxSamplerSteps = 10000;       // --steps of the sampler (also <= the model's T)
-constexpr int kMaxWindow = 100000;            // --window, --overlap (latent frames)
+constexpr int kMaxIterations = GenerateOptions::kMaxGriffinLimIterations;  // Griffin-Lim
+constexpr int kMaxSamplerSteps = SamplerConfig::kMaxSteps;  // --steps (also <= the model's T)
+constexpr int kMaxWindow = SamplerConfig::kMaxWindow;       // --window, --overlap (latent frames)
 
 // A finite number in [min, max]. CLI11's Range and PositiveNumber let NaN through (every
 // comparison with NaN is false): use these for floating-point options.
@@ -63,6 +66,17 @@ CLI::Validator finite_range(double min, double max);
 CLI::Validator zero_or_finite_range(double min, double max);
 // A motion frame rate: finite_range(kMinFps, kMaxFps).
 CLI::Validator fps_range();
+
+// The motion-input options of the verbs that read motions (export, render, features, eval,
+// encode): --fps, the motion's frame rate (.npy files store none, 25 when not given; overrides
+// the rate other files store), and with_skeleton --skeleton NAME (how to read an .npy; for other
+// files, the joints kept by name).
+struct MotionInputArgs {
+  double fps = 0.0;
+  std::string skeleton;
+  MotionLoadOptions load_options() const;  // fps_override and skeleton
+};
+void add_motion_input_options(CLI::App* cmd, MotionInputArgs& args, bool with_skeleton = true);
 
 // Sampler overrides shared by `generate` and `eval-generate` (unset: the model's defaults).
 struct SamplerArgs {
@@ -92,9 +106,6 @@ auto naming_input(const std::string& files, F&& f) -> decltype(f()) {
     throw ShapeError(files + ": " + e.what());
   }
 }
-
-// The extension of a path in lower case, with its dot (".wav").
-std::string lower_ext(const std::filesystem::path& p);
 
 // Prints a JSON value on one line to stdout.
 void print_json(const nlohmann::json& j);

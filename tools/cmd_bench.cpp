@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cli_common.h"
+#include "diffusion/diffusion_expert.h"
 #include "momu/core/error.h"
 #include "momu/core/runtime.h"
 #include "momu/generate/pipeline.h"
@@ -122,7 +123,7 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
       GenerateTimings tm;
       auto t0 = Clock::now();
       o.sampler = samplers.music2motion;
-      motion = pipe.music_to_motion(click_track(a->seconds, pipe.vae().spec().logmel.sample_rate_hz), o, &tm).motion;
+      motion = pipe.music_to_motion(click_track(a->seconds, pipe.sample_rate_hz()), o, &tm).motion;
       const double s = since(t0);
       out["rtf_music2motion_" + tag] = a->seconds / s;
       out["music2motion"] = timings_json(tm, s, a->seconds);

@@ -1,14 +1,14 @@
 // momu eval-generate: the generation report of a model on a split
-// (include/momu/eval/generation_evaluation.h).
+// (src/eval/report/generation_evaluation.h).
 #include <cstdlib>
 #include <memory>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "core/atomic_file.h"
+#include "eval/report/generation_evaluation.h"
 #include "momu/core/error.h"
-#include "momu/eval/generation_evaluation.h"
-#include "momu/io/atomic_file.h"
 
 namespace momu::cli {
 

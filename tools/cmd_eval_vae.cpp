@@ -1,10 +1,10 @@
-// momu eval-vae: the BiCoR-VAE report of a checkpoint on a split (include/momu/eval/vae_evaluation.h).
+// momu eval-vae: the BiCoR-VAE report of a checkpoint on a split (src/eval/report/vae_evaluation.h).
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
-#include "momu/eval/vae_evaluation.h"
-#include "momu/io/atomic_file.h"
+#include "core/atomic_file.h"
+#include "eval/report/vae_evaluation.h"
 
 namespace momu::cli {
 

@@ -8,9 +8,8 @@ namespace momu::cli {
 
 void add_export_command(CLI::App& app, CliContext& ctx) {
   struct Args {
-    std::string input, output;
-    double fps = 0.0;
-    std::string skeleton;
+    std::string input, output;  // INPUT, OUTPUT
+    MotionInputArgs input_args;
     std::string rotation_order = "ZXY";
   };
   auto args = std::make_shared<Args>();
@@ -20,12 +19,7 @@ void add_export_command(CLI::App& app, CliContext& ctx) {
                   "folder")
       ->required();
   cmd->add_option("OUTPUT", args->output, "output file: .json, .npy or .bvh")->required();
-  cmd->add_option("--fps", args->fps,
-                  "frame rate of an .npy input (default 25); overrides the rate of other inputs")
-      ->check(fps_range());
-  cmd->add_option("--skeleton", args->skeleton,
-                  "skeleton: how to read an .npy (default: guessed from its shape); for other "
-                  "inputs, keep that skeleton's joints by name (e.g. dwm23 from an exported BVH)");
+  add_motion_input_options(cmd, args->input_args);
   cmd->add_option("--rotation-order", args->rotation_order,
                   "Euler order of the BVH rotation channels (default ZXY)");
   cmd->footer(
@@ -36,11 +30,7 @@ void add_export_command(CLI::App& app, CliContext& ctx) {
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
     ctx.check_output_file("export OUTPUT", args->output);
-    MotionLoadOptions load;
-    load.fps = args->fps;
-    load.skeleton = args->skeleton;
-    Motion m = load_motion(args->input, load);
-    if (args->fps > 0) m.fps = args->fps;
+    const Motion m = load_motion(args->input, args->input_args.load_options());
     MotionSaveOptions save;
     save.bvh.rotation_order = args->rotation_order;
     save_motion(args->output, m, save);

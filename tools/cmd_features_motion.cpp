@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "cli_common.h"
-#include "momu/core/tensor_values.h"
+#include "core/tensor_values.h"
 #include "momu/io/motion_file.h"
-#include "momu/motion/directogram.h"
 #include "momu/motion/kinematic_beats.h"
-#include "momu/motion/motion_clock.h"
+#include "motion/directogram.h"
+#include "motion/motion_clock.h"
 
 namespace momu::cli {
 
@@ -20,30 +20,18 @@ namespace {
 
 struct MotionArgs {
   std::string motion;
-  double fps = 0.0;
-  std::string skeleton;
+  MotionInputArgs input;
 };
 
 void add_motion_options(CLI::App* cmd, MotionArgs& args) {
   cmd->add_option("MOTION", args.motion,
                   "motion file: .npy [T, J, D], .json, .bvh or a Dance with Melody folder")
       ->required();
-  cmd->add_option("--fps", args.fps,
-                  "frame rate of the motion: for .npy (default 25); overrides the rate other "
-                  "formats store")
-      ->check(fps_range());
-  cmd->add_option("--skeleton", args.skeleton,
-                  "skeleton of an .npy (dwm23, openpose14, coco17, coco17_3d, smpl24; default: "
-                  "guessed from its shape)");
+  add_motion_input_options(cmd, args.input);
 }
 
 Motion load(const MotionArgs& args) {
-  MotionLoadOptions options;
-  options.fps = args.fps;
-  options.skeleton = args.skeleton;
-  Motion m = load_motion(args.motion, options);
-  if (args.fps > 0) m.fps = args.fps;
-  return m;
+  return load_motion(args.motion, args.input.load_options());
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 #include "momu/generate/pipeline.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/render/stick_figure.h"
 #include "motion_input.h"
+#include "render/render_video.h"
 
 namespace momu::cli {
 
@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 void check_motion_out(const fs::path& p) {
-  const std::string e = lower_ext(p);
+  const std::string e = lower_extension(p);
   if (e != ".json" && e != ".npy" && e != ".bvh") {
     throw ConfigError("generate: --out " + p.string() + ": a motion is written as .json, .npy or .bvh");
   }
@@ -97,7 +97,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     if (a->task == "motion2music") {
       if (a->motion.empty()) throw ConfigError("generate --task motion2music needs --motion <motion file>");
       if (a->out.empty()) throw ConfigError("generate --task motion2music needs --out <file.wav>");
-      if (lower_ext(a->out) != ".wav") throw ConfigError("generate: --out " + a->out + ": music is written as .wav");
+      if (lower_extension(a->out) != ".wav") throw ConfigError("generate: --out " + a->out + ": music is written as .wav");
     } else if (a->task == "music2motion") {
       if (a->music.empty()) throw ConfigError("generate --task music2motion needs --music <audio file>");
       if (a->out.empty()) throw ConfigError("generate --task music2motion needs --out <file.json|.npy|.bvh>");
@@ -111,7 +111,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
     if (a->no_preview) a->preview.clear();
     const RenderConfig render = preview_render_config();  // the camera follows the dancer
     if (!a->preview.empty()) {
-      const std::string e = lower_ext(a->preview);
+      const std::string e = lower_extension(a->preview);
       if (e != ".mp4" && e != ".mov" && e != ".mkv") {
         throw ConfigError("generate: --preview " + a->preview + ": a video is written as .mp4, .mov or .mkv");
       }
@@ -184,7 +184,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       lo.fps = a->in_fps;
       lo.skeleton = a->skeleton;
       nlohmann::json retarget;
-      const Motion motion = load_motion_for_model(a->motion, lo, pipe.vae().spec().skeleton, ctx, &retarget);
+      const Motion motion = load_motion_for_model(a->motion, lo, pipe.skeleton(), ctx, &retarget);
       GeneratedMusic music =  // a motion too short for its beat clock names the file
           naming_input(a->motion, [&] { return pipe.motion_to_music(motion, o, &timings, bar); });
       report["retarget"] = retarget;
@@ -197,9 +197,7 @@ void add_generate_command(CLI::App& app, CliContext& ctx) {
       report["input_seconds"] = motion.duration_s();
       if (music.clock_tempo_bpm > 0) report["clock"] = {{"tempo_bpm", music.clock_tempo_bpm}, {"confidence", music.clock_confidence}};
     } else if (a->task == "music2motion") {
-      AudioLoadOptions lo;
-      lo.target_rate_hz = pipe.vae().spec().logmel.sample_rate_hz;
-      const Audio audio = load_audio(a->music, lo);
+      const Audio audio = load_audio(a->music);  // the pipeline resamples it to the model's rate
       GeneratedMotion motion =
           naming_input(a->music, [&] { return pipe.music_to_motion(audio, o, &timings, bar); });
       save_motion(a->out, motion.motion);

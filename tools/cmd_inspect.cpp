@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "core/json_file.h"
+#include "io/safetensors.h"
 #include "momu/core/error.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
 
 namespace momu::cli {
 

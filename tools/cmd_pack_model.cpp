@@ -1,12 +1,12 @@
 // momu pack-model: a trained VAE and two experts -> one model folder to ship
-// (include/momu/generate/model_package.h).
+// (src/generate/model_package.h).
 #include <memory>
 #include <tuple>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "generate/model_package.h"
 #include "momu/core/error.h"
-#include "momu/generate/model_package.h"
 
 namespace momu::cli {
 

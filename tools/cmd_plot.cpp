@@ -1,5 +1,5 @@
 // momu plot: training curves from metrics.jsonl files as a PNG line plot
-// (include/momu/render/line_plot.h, include/momu/train/metrics_log.h).
+// (src/render/line_plot.h, src/train/metrics_log.h).
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,8 +8,8 @@
 
 #include "cli_common.h"
 #include "momu/core/error.h"
-#include "momu/render/line_plot.h"
-#include "momu/train/metrics_log.h"
+#include "render/line_plot.h"
+#include "train/metrics_log.h"
 
 namespace momu::cli {
 
@@ -68,7 +68,7 @@ void add_plot_command(CLI::App& app, CliContext& ctx) {
       "      --log-y --title 'Diffusion experts' --y-label 'epsilon MSE' --out docs/img/training.png");
   cmd->callback([&ctx, a] {
     ctx.apply_runtime();
-    if (lower_ext(a->out) != ".png") throw ConfigError("plot: --out " + a->out + ": write a .png");
+    if (lower_extension(a->out) != ".png") throw ConfigError("plot: --out " + a->out + ": write a .png");
     if (!a->labels.empty() && a->labels.size() != a->metrics.size()) {
       throw ConfigError("plot: " + std::to_string(a->labels.size()) + " --label for " +
                         std::to_string(a->metrics.size()) + " --metrics; give one per run or none");

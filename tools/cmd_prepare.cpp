@@ -2,8 +2,8 @@
 #include <filesystem>
 
 #include "cli_common.h"
+#include "data/prepare.h"
 #include "momu/core/error.h"
-#include "momu/data/prepare.h"
 #include "momu_paths.h"
 
 namespace fs = std::filesystem;

@@ -4,11 +4,11 @@
 #include <optional>
 
 #include "cli_common.h"
+#include "core/json_file.h"
 #include "momu/core/error.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/render/stick_figure.h"
+#include "render/render_video.h"
 
 namespace momu::cli {
 
@@ -33,8 +33,7 @@ std::optional<double> dance_with_melody_music_start(const std::filesystem::path&
 void add_render_command(CLI::App& app, CliContext& ctx) {
   struct Args {
     std::string motion, music, out;
-    double fps = 0.0;
-    std::string skeleton;
+    MotionInputArgs input;
     RenderConfig config;
     double music_start_s = 0.0;
     std::string projection = "perspective";
@@ -48,12 +47,7 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
       ->required();
   cmd->add_option("--music", args->music, "music muxed in (any format ffmpeg reads; optional)");
   cmd->add_option("--out", args->out, "video to write: .mp4 (also .mov, .mkv)")->required();
-  cmd->add_option("--fps", args->fps,
-                  "frame rate of an .npy motion (default 25); overrides the rate of other inputs")
-      ->check(fps_range());
-  cmd->add_option("--skeleton", args->skeleton,
-                  "skeleton: how to read an .npy (default: guessed from its shape); for other "
-                  "inputs, keep that skeleton's joints by name");
+  add_motion_input_options(cmd, args->input);
   auto* music_start =
       cmd->add_option("--music-start", args->music_start_s,
                       "music time (s) of the motion's first frame (default 0; a Dance with Melody "
@@ -93,11 +87,7 @@ void add_render_command(CLI::App& app, CliContext& ctx) {
   cmd->callback([&ctx, args, music_start] {
     ctx.apply_runtime();
     ctx.check_output_file("render --out", args->out);
-    MotionLoadOptions load;
-    load.fps = args->fps;
-    load.skeleton = args->skeleton;
-    Motion motion = load_motion(args->motion, load);
-    if (args->fps > 0) motion.fps = args->fps;
+    Motion motion = load_motion(args->motion, args->input.load_options());
 
     RenderConfig config = args->config;
     config.projection =

@@ -12,10 +12,10 @@
 #include <thread>
 
 #include "cli_common.h"
+#include "core/atomic_file.h"
 #include "generation_files.h"
 #include "momu/core/error.h"
 #include "momu/generate/pipeline.h"
-#include "momu/io/atomic_file.h"
 #include "output_guard.h"
 #include "serve_api.h"
 #include "serve_jobs.h"
@@ -166,7 +166,7 @@ void add_serve_command(CLI::App& app, CliContext& ctx) {
     Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(model_dir), ctx.device);
     ServeState state;
     state.pipeline = &pipe;
-    state.model_skeleton = pipe.vae().spec().skeleton;
+    state.model_skeleton = pipe.skeleton();
     state.limits.max_upload_bytes = static_cast<size_t>(a->max_upload_mb) << 20;
     state.limits.max_seconds = a->max_seconds;
     state.preview_available = ffmpeg_available(preview_render_config());

@@ -1,12 +1,12 @@
 // momu train-diffusion: a diffusion expert over BiCoR-VAE latents
-// (include/momu/train/diffusion_trainer.h).
+// (src/train/diffusion_trainer.h).
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "distributed_options.h"
 #include "momu/core/error.h"
-#include "momu/train/diffusion_trainer.h"
+#include "train/diffusion_trainer.h"
 
 namespace momu::cli {
 

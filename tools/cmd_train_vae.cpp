@@ -1,11 +1,11 @@
-// momu train-vae: the two BiCoR-VAE training stages (include/momu/train/vae_trainer.h).
+// momu train-vae: the two BiCoR-VAE training stages (src/train/vae_trainer.h).
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "distributed_options.h"
 #include "momu/core/error.h"
-#include "momu/train/vae_trainer.h"
+#include "train/vae_trainer.h"
 
 namespace momu::cli {
 

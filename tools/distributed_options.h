@@ -6,7 +6,7 @@
 #include <string>
 
 #include "momu/core/log.h"
-#include "momu/train/distributed_config.h"
+#include "train/distributed_config.h"
 
 namespace momu::cli {
 

@@ -1,6 +1,6 @@
 #include "generation_files.h"
 
-#include "momu/io/atomic_folder.h"
+#include "core/atomic_folder.h"
 #include "momu/io/motion_file.h"
 
 namespace momu::cli {

@@ -1,6 +1,6 @@
 // The files of one generation, as `momu generate --task joint` writes them and every job of
 // `momu serve` does: music.wav, motion.json, motion.bvh and, when asked, preview.mp4 (the stick
-// figure with the music), written together into one folder (momu/io/atomic_folder.h
+// figure with the music), written together into one folder (core/atomic_folder.h
 // write_file_set: never mixed with an earlier set's files, nothing half-written on a failure).
 #pragma once
 
@@ -11,7 +11,7 @@
 #include "momu/core/log.h"
 #include "momu/io/audio_file.h"
 #include "momu/motion/motion.h"
-#include "momu/render/stick_figure.h"
+#include "render/render_video.h"
 
 namespace momu::cli {
 

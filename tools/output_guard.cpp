@@ -12,7 +12,7 @@
 #include <fstream>
 #include <thread>
 
-#include "momu/io/atomic_folder.h"
+#include "core/atomic_folder.h"
 
 namespace momu::cli {
 

@@ -1,6 +1,6 @@
 // What becomes of a momu run's outputs when a signal ends it (part of the CLI, not the library).
 // The library writes every file to a temporary beside it and renames it when complete
-// (momu/io/atomic_file.h, atomic_folder.h); a signal that ends the process in between would leave
+// (core/atomic_file.h, atomic_folder.h); a signal that ends the process in between would leave
 // that temporary behind. main() installs the handlers once; every verb registers the folders it
 // writes into (CliContext::check_output_*), and on SIGINT, SIGTERM or SIGHUP the temporaries of
 // this process in those folders are removed before the signal ends the process as it would have.

@@ -11,10 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/atomic_file.h"
 #include "generation_files.h"
 #include "momu/core/error.h"
 #include "momu/generate/pipeline.h"
-#include "momu/io/atomic_file.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
 #include "motion_input.h"
@@ -256,7 +256,7 @@ void create_job(ServeState& s, const httplib::Request& req, httplib::Response& r
   std::string kind, shown, ext;
   if (upload) {
     shown = shown_name(upload->filename);
-    ext = lower_ext(shown);
+    ext = lower_extension(shown);
     if (is_audio_file(shown)) {
       kind = "music";
     } else if (is_motion_file(shown)) {

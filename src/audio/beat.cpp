@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/audio/onset.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 
@@ -20,17 +21,11 @@ namespace {
 
 constexpr double kFloat64Tiny = std::numeric_limits<double>::min();
 
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
-  return s + "]";
-}
-
 // A non-empty 1-D real envelope as contiguous float64 on the CPU.
 at::Tensor envelope_vector(const at::Tensor& envelope, const char* what) {
   if (!envelope.defined() || envelope.dim() != 1) {
     throw ShapeError(std::string(what) + ": expected an onset envelope [frames], got " +
-                     (envelope.defined() ? shape_string(envelope) : std::string("undefined")));
+                     (envelope.defined() ? describe_shape(envelope) : std::string("undefined")));
   }
   if (!envelope.is_floating_point()) {
     throw ShapeError(std::string(what) + ": the envelope must be floating point");

@@ -1,4 +1,4 @@
-#include "momu/audio/griffin_lim.h"
+#include "audio/griffin_lim.h"
 
 #include <torch/torch.h>
 
@@ -7,19 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/audio/mel.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 
 namespace {
-
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
-  return s + "]";
-}
 
 void require_floating(const at::Tensor& t, const std::string& what) {
   if (!t.defined() || !t.is_floating_point() ||
@@ -82,7 +77,7 @@ at::Tensor mel_to_magnitude(const at::Tensor& mel, const LogMelConfig& config, i
   if (iterations < 0) throw ConfigError("mel_to_magnitude: iterations must be >= 0");
   if (mel.dim() < 2 || mel.size(-2) != config.n_mels) {
     throw ShapeError("mel_to_magnitude: expected mel [..., " + std::to_string(config.n_mels) +
-                     ", F] (n_mels of the log-mel config), got " + shape_string(mel));
+                     ", F] (n_mels of the log-mel config), got " + describe_shape(mel));
   }
   // The basis, its pseudo-inverse and its spectral norm are small ([n_mels, n_bins]) and made
   // once in float64 on the CPU; only the products with the frames run on the input's device.
@@ -123,7 +118,7 @@ at::Tensor griffin_lim(const at::Tensor& magnitude, const StftConfig& stft_confi
   if ((magnitude.dim() != 2 && magnitude.dim() != 3) || magnitude.size(-2) != n_bins) {
     throw ShapeError("griffin_lim: expected magnitude [" + std::to_string(n_bins) + ", F] or [B, " +
                      std::to_string(n_bins) + ", F] (n_fft / 2 + 1 bins), got " +
-                     shape_string(magnitude));
+                     describe_shape(magnitude));
   }
   const int64_t frames = magnitude.size(-1);
   if (frames < 1) throw ShapeError("griffin_lim: magnitude has no frames");
@@ -185,12 +180,12 @@ at::Tensor logmel_to_audio(const at::Tensor& logmel, const LogMelConfig& logmel_
   if (logmel.dim() != 2 && logmel.dim() != 3) {
     throw ShapeError("logmel_to_audio: expected logmel [" + std::to_string(logmel_config.n_mels) +
                      ", F] or [B, " + std::to_string(logmel_config.n_mels) + ", F], got " +
-                     shape_string(logmel));
+                     describe_shape(logmel));
   }
   if (logmel.size(-2) != logmel_config.n_mels) {
     throw ShapeError("logmel_to_audio: expected " + std::to_string(logmel_config.n_mels) +
                      " mel bands (n_mels of the log-mel config), got " +
-                     std::to_string(logmel.size(-2)) + " in " + shape_string(logmel));
+                     std::to_string(logmel.size(-2)) + " in " + describe_shape(logmel));
   }
   if (logmel.size(-1) < 1) throw ShapeError("logmel_to_audio: logmel has no frames");
   require_finite(logmel, "logmel_to_audio: logmel");
@@ -209,12 +204,12 @@ double spectral_convergence(const at::Tensor& magnitude, const at::Tensor& y,
   if (magnitude.dim() != 2 || magnitude.size(0) != stft_config.n_fft / 2 + 1) {
     throw ShapeError("spectral_convergence: expected magnitude [" +
                      std::to_string(stft_config.n_fft / 2 + 1) + ", F], got " +
-                     shape_string(magnitude));
+                     describe_shape(magnitude));
   }
   const int64_t frames = magnitude.size(1);
   auto spec = stft(y.to(magnitude.device(), magnitude.scalar_type()), stft_config);
   if (spec.dim() != 2 || spec.size(1) < frames) {
-    throw ShapeError("spectral_convergence: the STFT of y " + shape_string(y) + " has fewer than " +
+    throw ShapeError("spectral_convergence: the STFT of y " + describe_shape(y) + " has fewer than " +
                      std::to_string(frames) + " frames");
   }
   auto rebuilt = spec.narrow(1, 0, frames).abs();

@@ -9,18 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 
 namespace {
-
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
-  return s + "]";
-}
 
 // Index m of the symmetric extension d c b a | a b c d | d c b a of a line of n samples.
 inline int64_t reflect_index(int64_t m, int64_t n) {
@@ -228,7 +223,7 @@ void from_json(const nlohmann::json& j, HpssConfig& c) {
 at::Tensor median_filter(const at::Tensor& x, int size, int dim) {
   if (!x.defined() || x.dim() != 2) {
     throw ShapeError("median_filter: expected a 2-D tensor [R, C], got " +
-                     (x.defined() ? shape_string(x) : std::string("undefined")));
+                     (x.defined() ? describe_shape(x) : std::string("undefined")));
   }
   if (x.scalar_type() != torch::kFloat32 && x.scalar_type() != torch::kFloat64) {
     throw ShapeError("median_filter: expected float32 or float64");
@@ -254,8 +249,8 @@ at::Tensor median_filter(const at::Tensor& x, int size, int dim) {
 at::Tensor softmask(const at::Tensor& x, const at::Tensor& x_ref, double power, bool split_zeros) {
   if (!x.defined() || !x_ref.defined() || x.sizes() != x_ref.sizes()) {
     throw ShapeError("softmask: x and x_ref must have the same shape, got " +
-                     (x.defined() ? shape_string(x) : std::string("undefined")) + " and " +
-                     (x_ref.defined() ? shape_string(x_ref) : std::string("undefined")));
+                     (x.defined() ? describe_shape(x) : std::string("undefined")) + " and " +
+                     (x_ref.defined() ? describe_shape(x_ref) : std::string("undefined")));
   }
   if (!x.is_floating_point() || !x_ref.is_floating_point()) {
     throw ShapeError("softmask: x and x_ref must be real floating point");
@@ -278,7 +273,7 @@ HpssResult hpss_parts(const at::Tensor& spec, const HpssConfig& config, bool wan
   config.validate();
   if (!spec.defined() || spec.dim() != 2) {
     throw ShapeError("hpss: expected a spectrogram [bins, frames], got " +
-                     (spec.defined() ? shape_string(spec) : std::string("undefined")));
+                     (spec.defined() ? describe_shape(spec) : std::string("undefined")));
   }
   auto mag = spec.is_complex() ? magnitude(spec) : spec;
   if (mag.scalar_type() != torch::kFloat32 && mag.scalar_type() != torch::kFloat64) {
@@ -311,7 +306,7 @@ at::Tensor hpss_part(const at::Tensor& y, const HpssConfig& config, const StftCo
   stft_config.validate();
   if (!y.defined() || y.dim() != 1) {
     throw ShapeError("percussive/harmonic: expected a mono signal y [N], got " +
-                     (y.defined() ? shape_string(y) : std::string("undefined")));
+                     (y.defined() ? describe_shape(y) : std::string("undefined")));
   }
   if (!y.is_floating_point()) throw ShapeError("percussive/harmonic: y must be floating point");
   if (y.size(0) == 0) throw ShapeError("percussive/harmonic: y is empty (0 samples)");

@@ -1,12 +1,12 @@
-#include "momu/audio/logmel.h"
+#include "audio/logmel.h"
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
-#include "momu/core/error.h"
 #include "audio/stft_chunks.h"
-#include "momu/core/json_fields.h"
+#include "core/json_fields.h"
+#include "momu/core/error.h"
 
 namespace momu {
 

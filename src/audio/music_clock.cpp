@@ -1,4 +1,4 @@
-#include "momu/audio/music_clock.h"
+#include "audio/music_clock.h"
 
 #include <torch/torch.h>
 

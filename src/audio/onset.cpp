@@ -10,21 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "momu/core/error.h"
 #include "audio/stft_chunks.h"
-#include "momu/core/json_fields.h"
+#include "core/json_fields.h"
+#include "core/shape.h"
+#include "momu/core/error.h"
 
 namespace momu {
 
 namespace {
 
 constexpr double kFloat32Tiny = 1.1754943508222875e-38;  // numpy.finfo(float32).tiny
-
-std::string shape_string(const at::Tensor& t) {
-  std::string s = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) s += (d ? ", " : "") + std::to_string(t.size(d));
-  return s + "]";
-}
 
 // Python's float floor division a // b for b > 0 (librosa writes 0.03 * sr // hop_length).
 double py_floordiv(double a, double b) {
@@ -40,7 +35,7 @@ double py_floordiv(double a, double b) {
 at::Tensor as_cpu_double_vector(const at::Tensor& x, const char* what) {
   if (!x.defined() || x.dim() != 1) {
     throw ShapeError(std::string(what) + ": expected a 1-D tensor [n], got " +
-                     (x.defined() ? shape_string(x) : std::string("an undefined tensor")));
+                     (x.defined() ? describe_shape(x) : std::string("an undefined tensor")));
   }
   if (!x.is_floating_point()) {
     throw ShapeError(std::string(what) + ": expected a floating-point tensor");
@@ -164,7 +159,7 @@ at::Tensor onset_strength(const at::Tensor& y, const OnsetStrengthConfig& config
   config.validate();
   if (!y.defined() || y.dim() != 1) {
     throw ShapeError("onset_strength: expected a mono signal y [N], got " +
-                     (y.defined() ? shape_string(y) : std::string("an undefined tensor")));
+                     (y.defined() ? describe_shape(y) : std::string("an undefined tensor")));
   }
   if (!y.is_floating_point()) throw ShapeError("onset_strength: y must be floating point");
   const StftConfig stft_config = config.stft();

@@ -1,4 +1,4 @@
-#include "momu/core/beat_clock.h"
+#include "core/beat_clock.h"
 
 #include <torch/torch.h>
 
@@ -8,16 +8,15 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
-double median(std::vector<double> v) {
+double median_of(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -35,7 +34,7 @@ std::vector<double> fold_grid(std::vector<double> beats, std::vector<double> str
   for (int guard = 0; guard < 8 && beats.size() >= 2; ++guard) {
     std::vector<double> d;
     for (size_t i = 1; i < beats.size(); ++i) d.push_back(beats[i] - beats[i - 1]);
-    const double bpm = 60.0 / median(d);
+    const double bpm = 60.0 / median_of(d);
     if (bpm >= 2.0 * config.min_bpm && beats.size() >= 3) {
       double even = 0, odd = 0;
       for (size_t i = 0; i < strengths.size() && i < beats.size(); ++i) (i % 2 ? odd : even) += strengths[i];
@@ -118,7 +117,7 @@ BeatClock beat_clock_from_beats(const std::vector<double>& beats_s, const at::Te
       const size_t i = front ? k + 1 : n - 1 - k;
       d.push_back(b[i] - b[i - 1]);
     }
-    return median(d);
+    return median_of(d);
   };
   const double p_front = edge_period(true), p_back = edge_period(false);
   const at::Tensor t = times_s.to(torch::kCPU, torch::kFloat64).contiguous();
@@ -209,7 +208,7 @@ at::Tensor beat_clock_channels(const BeatClock& clock, const BeatClockConfig& co
   const at::Tensor frac = p - p.floor();
   const at::Tensor dist = torch::min(frac, 1.0 - frac).clamp(0.0, 0.5);
   const at::Tensor tempo = torch::log2(clock.tempo_bpm.to(torch::kFloat64).clamp_min(1e-6) / config.reference_bpm);
-  return torch::stack({torch::sin(2 * kPi * p), torch::cos(2 * kPi * p), dist, tempo}, 0)
+  return torch::stack({torch::sin(2 * M_PI * p), torch::cos(2 * M_PI * p), dist, tempo}, 0)
       .to(torch::kFloat32)
       .contiguous();
 }
@@ -256,9 +255,9 @@ at::Tensor warp_to_beat_clock(const at::Tensor& x, const BeatClock& own, const B
 double clock_agreement(const BeatClock& a, const BeatClock& b, double* mean_difference_beats) {
   const int64_t n = std::min(a.num_frames(), b.num_frames());
   if (n < 1) throw ShapeError("clock agreement: empty clocks");
-  const at::Tensor d = (a.phase.narrow(0, 0, n) - b.phase.narrow(0, 0, n)) * (2 * kPi);
+  const at::Tensor d = (a.phase.narrow(0, 0, n) - b.phase.narrow(0, 0, n)) * (2 * M_PI);
   const std::complex<double> r(d.cos().mean().item<double>(), d.sin().mean().item<double>());
-  if (mean_difference_beats) *mean_difference_beats = std::arg(r) / (2 * kPi);
+  if (mean_difference_beats) *mean_difference_beats = std::arg(r) / (2 * M_PI);
   return r.real();
 }
 

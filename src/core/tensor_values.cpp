@@ -1,4 +1,4 @@
-#include "momu/core/tensor_values.h"
+#include "core/tensor_values.h"
 
 #include <torch/torch.h>
 

@@ -1,12 +1,12 @@
-#include "momu/data/clip_stretch.h"
+#include "data/clip_stretch.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 
 #include "momu/core/error.h"
-#include "momu/motion/directogram.h"
 #include "momu/motion/resample.h"
+#include "motion/directogram.h"
 
 namespace momu {
 

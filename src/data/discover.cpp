@@ -4,12 +4,12 @@
 #include <map>
 #include <regex>
 
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "data/discover.h"
+#include "data/dwm_alignment.h"
+#include "data/split.h"
 #include "momu/core/error.h"
-#include "momu/data/dwm_alignment.h"
-#include "momu/data/pair_source.h"
-#include "momu/data/split.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
 #include "momu/io/audio_file.h"
 
 namespace fs = std::filesystem;

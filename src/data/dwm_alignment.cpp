@@ -1,10 +1,10 @@
-#include "momu/data/dwm_alignment.h"
+#include "data/dwm_alignment.h"
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
+#include "core/json_file.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
 
 namespace momu {
 

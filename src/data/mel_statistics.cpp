@@ -1,4 +1,4 @@
-#include "momu/data/mel_statistics.h"
+#include "data/mel_statistics.h"
 
 #include <torch/torch.h>
 

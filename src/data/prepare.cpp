@@ -1,4 +1,4 @@
-#include "momu/data/prepare.h"
+#include "data/prepare.h"
 
 #include <torch/torch.h>
 #include <unistd.h>
@@ -12,16 +12,16 @@
 #include <random>
 #include <thread>
 
-#include "io/stale_temporaries.h"
+#include "core/atomic_file.h"
+#include "core/stale_temporaries.h"
+#include "core/tensor_values.h"
+#include "data/mel_statistics.h"
 #include "momu/audio/beat.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
-#include "momu/core/tensor_values.h"
-#include "momu/data/mel_statistics.h"
-#include "momu/io/atomic_file.h"
 #include "momu/io/audio_file.h"
-#include "momu/motion/normalize.h"
 #include "momu/motion/resample.h"
+#include "motion/normalize.h"
 
 namespace fs = std::filesystem;
 

@@ -1,13 +1,13 @@
-#include "momu/data/prepared_clip.h"
+#include "data/prepared_clip.h"
 
 #include <torch/torch.h>
 
-#include "momu/core/error.h"
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "core/tensor_values.h"
 #include "io/io_limits.h"
-#include "momu/core/tensor_values.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
+#include "io/safetensors.h"
+#include "momu/core/error.h"
 
 namespace fs = std::filesystem;
 
@@ -15,8 +15,8 @@ namespace momu {
 
 namespace {
 
-constexpr const char* kFormat = kPreparedFormat;
-constexpr int kVersion = kPreparedVersion;
+constexpr const char* kClipFormat = kPreparedFormat;
+constexpr int kClipVersion = kPreparedVersion;
 
 at::Tensor times_tensor(const std::vector<double>& v) {
   return torch::tensor(v, torch::kFloat64).reshape({static_cast<int64_t>(v.size())});
@@ -64,8 +64,8 @@ void save_prepared_clip(const fs::path& path, const PreparedClip& clip) {
   if (clip.confidence.defined()) tensors["confidence"] = clip.confidence.to(torch::kFloat32);
   nlohmann::json skeleton = clip.skeleton;
   save_safetensors(path, tensors,
-                   {{"format", kFormat},
-                    {"version", std::to_string(kVersion)},
+                   {{"format", kClipFormat},
+                    {"version", std::to_string(kClipVersion)},
                     {"clip", clip.info.dump()},
                     {"skeleton", skeleton.dump()}});
 }
@@ -73,13 +73,13 @@ void save_prepared_clip(const fs::path& path, const PreparedClip& clip) {
 PreparedClip load_prepared_clip(const fs::path& path) {
   const std::string name = path.string();
   SafetensorsFile file = load_safetensors(path);
-  if (file.metadata["format"] != kFormat) {
+  if (file.metadata["format"] != kClipFormat) {
     throw FormatError(name + ": not a momu prepared clip (metadata format '" +
                       file.metadata["format"] + "')");
   }
-  if (file.metadata["version"] != std::to_string(kVersion)) {
+  if (file.metadata["version"] != std::to_string(kClipVersion)) {
     throw FormatError(name + ": prepared with cache version " + file.metadata["version"] +
-                      ", this momu reads version " + std::to_string(kVersion) +
+                      ", this momu reads version " + std::to_string(kClipVersion) +
                       ": run momu prepare again");
   }
   for (const char* key :
@@ -134,14 +134,14 @@ PreparedDataset PreparedDataset::open(const fs::path& root) {
   d.root = root;
   d.index = read_json_file(index_path);
   // Compared as JSON values: a "version" of another type is a wrong version, not a type_error.
-  if (!d.index.is_object() || !d.index.contains("format") || d.index["format"] != kFormat) {
+  if (!d.index.is_object() || !d.index.contains("format") || d.index["format"] != kClipFormat) {
     throw FormatError(index_path.string() + ": not a momu prepared-data index");
   }
-  if (!d.index.contains("version") || d.index["version"] != kVersion) {
+  if (!d.index.contains("version") || d.index["version"] != kClipVersion) {
     const std::string found =
         d.index.contains("version") ? io_limits::quoted_excerpt(d.index["version"].dump()) : "none";
     throw FormatError(index_path.string() + ": cache version " + found + ", expected " +
-                      std::to_string(kVersion) + ": run momu prepare again");
+                      std::to_string(kClipVersion) + ": run momu prepare again");
   }
   if (!d.index.contains("clips") || !d.index["clips"].is_array()) {
     throw FormatError(index_path.string() + ": has no 'clips' list");

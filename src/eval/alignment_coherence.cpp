@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/json_fields.h"
 #include "momu/audio/beat.h"
 #include "momu/audio/onset.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 #include "momu/motion/novelty.h"
 #include "momu/motion/resample.h"
 
@@ -19,9 +19,8 @@ namespace momu {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
-void check_joints(const at::Tensor& joints, const char* what) {
+void check_alignment_joints(const at::Tensor& joints, const char* what) {
   if (joints.dim() != 3 || joints.size(0) < 2) {
     throw ShapeError(std::string(what) + ": joints must be [T, J, D] with T >= 2, got " +
                      std::to_string(joints.dim()) + "-D");
@@ -157,7 +156,7 @@ Coherence beat_coherence(const at::Tensor& x, const at::Tensor& e, double fps, d
   if (!(beat_hz > 0)) return out;
   const int64_t t = x.size(0);
   const at::Tensor tt = torch::arange(t, torch::kFloat64);
-  const at::Tensor ang = tt * (-2.0 * kPi * beat_hz / fps);
+  const at::Tensor ang = tt * (-2.0 * M_PI * beat_hz / fps);
   const at::Tensor cr = ang.cos(), ci = ang.sin();
   const at::Tensor x64 = x.to(torch::kFloat64), e64 = e.to(torch::kFloat64);
   const int64_t win = std::llround(config.window_s * fps);
@@ -188,16 +187,16 @@ Coherence beat_coherence(const at::Tensor& x, const at::Tensor& e, double fps, d
   out.re = c.real();
   out.im = c.imag();
   out.blc = std::abs(c);
-  const std::complex<double> rot = c * std::polar(1.0, -2.0 * kPi * phase_beats);
+  const std::complex<double> rot = c * std::polar(1.0, -2.0 * M_PI * phase_beats);
   out.bpc = rot.real();
-  out.beat_lag_s = -std::arg(rot) / (2.0 * kPi * beat_hz);
+  out.beat_lag_s = -std::arg(rot) / (2.0 * M_PI * beat_hz);
   return out;
 }
 
 AlignmentResult alignment_coherence(const at::Tensor& joints, const Skeleton& skeleton,
                                     const AlignmentMusic& music, const AlignmentConfig& config) {
   config.validate();
-  check_joints(joints, "alignment");
+  check_alignment_joints(joints, "alignment");
   if (!music.envelope.defined() || music.envelope.dim() != 1) {
     throw ShapeError("alignment: music envelope must be [T]");
   }
@@ -222,7 +221,7 @@ AlignmentResult alignment_coherence(const at::Tensor& joints, const Skeleton& sk
 
 AlignmentResult alignment_coherence(const at::Tensor& joints, const Skeleton& skeleton, double fps,
                                     const at::Tensor& y, const AlignmentConfig& config) {
-  check_joints(joints, "alignment");
+  check_alignment_joints(joints, "alignment");
   const int64_t music_frames = static_cast<int64_t>(
       std::floor(static_cast<double>(y.size(0)) * fps / config.sample_rate_hz + 1e-9));
   const int64_t n = std::min(joints.size(0), std::max<int64_t>(music_frames, 1));

@@ -7,10 +7,10 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/audio/beat.h"
 #include "momu/audio/onset.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 #include "momu/motion/resample.h"
 
 namespace momu {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 

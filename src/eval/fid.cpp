@@ -7,8 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 

@@ -5,8 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 #include "momu/motion/resample.h"
 
 namespace momu {

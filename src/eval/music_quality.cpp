@@ -3,7 +3,7 @@
 
 #include <torch/torch.h>
 
-#include "momu/audio/logmel.h"
+#include "audio/logmel.h"
 #include "momu/audio/stft.h"
 #include "momu/core/error.h"
 #include "momu/eval/fid.h"

@@ -1,4 +1,4 @@
-#include "momu/generate/model_package.h"
+#include "generate/model_package.h"
 #include "momu/generate/model_sampling.h"
 
 #include <torch/torch.h>
@@ -6,13 +6,13 @@
 #include <cmath>
 #include <map>
 
+#include "core/atomic_file.h"
+#include "core/checkpoint_dir.h"
+#include "core/json_file.h"
+#include "diffusion/diffusion_expert.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/train/checkpoint_dir.h"
 
 namespace momu {
 

@@ -2,16 +2,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
+#include "core/json_fields.h"
+#include "core/json_file.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
 
 namespace momu {
 
 namespace {
-constexpr const char* kFormat = "momu-sampling";
-constexpr int kVersion = 1;
+constexpr const char* kSamplingFormat = "momu-sampling";
+constexpr int kSamplingVersion = 1;
 }  // namespace
 
 ModelSampling read_model_sampling(const std::filesystem::path& file) {
@@ -22,13 +22,13 @@ ModelSampling read_model_sampling(const std::filesystem::path& file) {
     std::string format;
     int version = 0;
     f.require("format", format);
-    if (format != kFormat) {
-      throw ConfigError(file.string() + ": format '" + format + "', expected '" + kFormat + "'");
+    if (format != kSamplingFormat) {
+      throw ConfigError(file.string() + ": format '" + format + "', expected '" + kSamplingFormat + "'");
     }
     f.require("version", version);
-    if (version != kVersion) {
+    if (version != kSamplingVersion) {
       throw ConfigError(file.string() + ": version " + std::to_string(version) + ", this build reads " +
-                        std::to_string(kVersion));
+                        std::to_string(kSamplingVersion));
     }
     nlohmann::json joint;
     if (f.get("joint", joint)) {
@@ -46,7 +46,7 @@ ModelSampling read_model_sampling(const std::filesystem::path& file) {
 }
 
 void write_model_sampling(const std::filesystem::path& file, const ModelSampling& sampling) {
-  nlohmann::json j{{"format", kFormat}, {"version", kVersion}};
+  nlohmann::json j{{"format", kSamplingFormat}, {"version", kSamplingVersion}};
   if (sampling.joint) {
     sampling.joint->validate();
     j["joint"] = *sampling.joint;

@@ -7,15 +7,15 @@
 #include <optional>
 #include <random>
 
-#include "momu/audio/griffin_lim.h"
-#include "momu/audio/logmel.h"
-#include "momu/audio/resample.h"
-#include "momu/audio/music_clock.h"
+#include "audio/music_clock.h"
+#include "diffusion/diffusion_expert.h"
+#include "diffusion/sampler.h"
+#include "model/bicor_vae.h"
 #include "momu/core/error.h"
-#include "momu/model/clock_condition.h"
-#include "momu/model/rhythm_condition.h"
-#include "momu/motion/motion_clock.h"
-#include "momu/motion/directogram.h"
+#include "model/clock_condition.h"
+#include "model/rhythm_condition.h"
+#include "motion/motion_clock.h"
+#include "motion/directogram.h"
 #include "momu/motion/resample.h"
 #include "momu/motion/skeleton.h"
 
@@ -75,6 +75,11 @@ PipelinePaths PipelinePaths::from_model_dir(const fs::path& dir) {
   if (fs::exists(dir / "sampling.json")) p.sampling = dir / "sampling.json";
   return p;
 }
+
+Pipeline::Pipeline() = default;
+Pipeline::~Pipeline() = default;
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
 
 Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
   Pipeline p;
@@ -151,6 +156,10 @@ Pipeline Pipeline::load(const PipelinePaths& paths, const std::string& device) {
   return p;
 }
 
+int Pipeline::sample_rate_hz() const { return vae_->spec().logmel.sample_rate_hz; }
+
+const Skeleton& Pipeline::skeleton() const { return vae_->spec().skeleton; }
+
 DiffusionExpert& Pipeline::motion2music() {
   if (!motion2music_) throw ConfigError("this model has no motion2music expert");
   return *motion2music_;
@@ -191,8 +200,7 @@ GeneratedMusic Pipeline::decode_music(const at::Tensor& latent, int64_t frames, 
   auto t0 = Clock::now();
   GeneratedMusic out;
   out.latent = latent.cpu();
-  auto mel = vae_->decode_music(latent.to(vae_->device()));
-  out.logmel = mel.narrow(1, 0, std::min<int64_t>(frames, mel.size(1))).cpu().contiguous();
+  out.logmel = vae_->decode_logmel(latent.to(vae_->device()), frames);
   add(timings ? &timings->decode_s : nullptr, since(t0));
   out.audio = vocode(out.logmel, samples, options, timings);
   return out;
@@ -201,17 +209,7 @@ GeneratedMusic Pipeline::decode_music(const at::Tensor& latent, int64_t frames, 
 Audio Pipeline::vocode(const at::Tensor& logmel, int64_t samples, const GenerateOptions& options,
                        GenerateTimings* timings) {
   auto t0 = Clock::now();
-  GriffinLimConfig gl;
-  gl.iterations = options.griffin_lim_iterations;
-  auto y = logmel_to_audio(logmel, vae_->spec().logmel, gl).cpu();
-  if (y.size(0) >= samples) {
-    y = y.narrow(0, 0, samples);
-  } else {
-    y = torch::cat({y, torch::zeros({samples - y.size(0)}, y.options())});
-  }
-  Audio a;
-  a.samples = y.contiguous();
-  a.sample_rate_hz = vae_->spec().logmel.sample_rate_hz;
+  Audio a = vae_->vocode(logmel, samples, options.griffin_lim_iterations);
   add(timings ? &timings->vocoder_s : nullptr, since(t0));
   return a;
 }
@@ -251,9 +249,11 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& input, const GenerateOpti
   auto t0 = Clock::now();
   const auto& s = expert.spec();
   check_clock_options(s, options, "motion to music");
-  auto zm = vae_->encode_motion(motion);  // [d, L]
-  const int k = vae_->spec().time_compression();
   const double fr = vae_->spec().frame_rate();
+  // At the VAE's rate once: encoded, and read for its kinematic amplitude.
+  const Motion at_rate = motion_at_rate(motion, fr);
+  auto zm = vae_->encode_motion(at_rate);  // [d, L]
+  const int k = vae_->spec().time_compression();
   at::Tensor envelope, cond;
   double clock_bpm = 0.0, clock_conf = 0.0;
   // The dance's own clock, read once (the condition and the beat lock both follow it).
@@ -266,12 +266,12 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& input, const GenerateOpti
   if (s.uses_clock()) {
     clock_bpm = clock->mean_tempo_bpm();
     clock_conf = clock->confidence;
-    cond = clock_condition(&*clock, motion_energy_content(kinematic_amplitude_at(motion, fr), k, fr),
+    cond = clock_condition(&*clock, motion_energy_content(kinematic_amplitude_at(at_rate, fr), k, fr),
                            s.clock, zm.size(1))
                .to(expert.device());
   } else {
-    if (s.rhythm_channels() > 0) envelope = motion_rhythm_envelope(kinematic_amplitude_at(motion, fr), k);
-    cond = expert_condition(s, zm.to(expert.device()) * s.motion_scale, envelope);
+    if (s.rhythm_channels() > 0) envelope = motion_rhythm_envelope(kinematic_amplitude_at(at_rate, fr), k);
+    cond = expert_condition(s, s.scale_condition(zm.to(expert.device())), envelope);
   }
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
@@ -279,9 +279,9 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& input, const GenerateOpti
   const at::Tensor base = s.uses_clock() && options.sampler.clock_guidance ? with_content(cond, at::Tensor())
                                                                           : at::Tensor();
   double* gflop = timings ? &timings->denoiser_gflop : nullptr;
-  auto za = sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(), s.denoiser.latent_channels,
-                                         cond, base, options.sampler, progress) /
-            s.music_scale;
+  auto za = s.unscale_target(sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(),
+                                                          s.denoiser.latent_channels, cond, base,
+                                                          options.sampler, progress));
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
   const int64_t samples = std::llround(motion.duration_s() * sr);
@@ -310,11 +310,9 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   }
   torch::NoGradGuard no_grad;
   auto t0 = Clock::now();
-  const int sr = vae_->spec().logmel.sample_rate_hz;
-  at::Tensor y = audio.samples;
-  if (audio.sample_rate_hz != sr) y = resample_audio(y, audio.sample_rate_hz, sr);
-  auto mel = log_mel_spectrogram(y, vae_->spec().logmel);
-  auto za = vae_->encode_music(mel);
+  const EncodedAudio encoded = vae_->encode_audio(audio);
+  const at::Tensor& mel = encoded.logmel;  // [n_mels, F]
+  const at::Tensor& za = encoded.latent;   // [d, L]
   const auto& s = expert.spec();
   check_clock_options(s, options, "music to motion");
   const int k = vae_->spec().time_compression();
@@ -334,7 +332,7 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
     cond = clock_condition(&*clock, music_energy_content(mel, k, fr), s.clock, za.size(1)).to(expert.device());
   } else {
     if (s.rhythm_channels() > 0) envelope = music_rhythm_envelope(mel, k);
-    cond = expert_condition(s, za.to(expert.device()) * s.music_scale, envelope);
+    cond = expert_condition(s, s.scale_condition(za.to(expert.device())), envelope);
   }
   add(timings ? &timings->encode_s : nullptr, since(t0));
   t0 = Clock::now();
@@ -342,9 +340,9 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   const at::Tensor base = s.uses_clock() && options.sampler.clock_guidance ? with_content(cond, at::Tensor())
                                                                           : at::Tensor();
   double* gflop = timings ? &timings->denoiser_gflop : nullptr;
-  auto zm = sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(), s.denoiser.latent_channels,
-                                         cond, base, options.sampler, progress) /
-            s.motion_scale;
+  auto zm = s.unscale_target(sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(),
+                                                          s.denoiser.latent_channels, cond, base,
+                                                          options.sampler, progress));
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   GeneratedMotion out = decode_motion(zm, zm.size(1) * k, audio.duration_s(), options, timings);
   if (options.beat_lock && out.motion.duration_s() >= 2.0) {
@@ -377,13 +375,13 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
   ConditionMap cond_a, cond_m;
   if (a.spec().rhythm_channels() > 0) {
     cond_a = [&](const at::Tensor& x0m) {
-      const Motion decoded = vae_->decode_motion((x0m / m.spec().motion_scale).to(vae_->device()));
+      const Motion decoded = vae_->decode_motion(m.spec().unscale_target(x0m).to(vae_->device()));
       return expert_condition(a.spec(), x0m, motion_rhythm_envelope(motion_rhythm(decoded).amplitude, k));
     };
   }
   if (m.spec().rhythm_channels() > 0) {
     cond_m = [&](const at::Tensor& x0a) {
-      const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
+      const at::Tensor mel = vae_->decode_music(a.spec().unscale_target(x0a).to(vae_->device()));
       return expert_condition(m.spec(), x0a, music_rhythm_envelope(mel, k));
     };
   }
@@ -415,11 +413,11 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
     const at::Tensor base = clock_condition(&clock, at::Tensor(), m.spec().clock, length);
     const double fr = vae_->spec().frame_rate();
     ConditionMap clock_a = [&](const at::Tensor& x0m) {
-      const Motion decoded = vae_->decode_motion((x0m / m.spec().motion_scale).to(vae_->device()));
+      const Motion decoded = vae_->decode_motion(m.spec().unscale_target(x0m).to(vae_->device()));
       return with_content(base, motion_energy_content(motion_rhythm(decoded).amplitude, k, fr));
     };
     ConditionMap clock_m = [&](const at::Tensor& x0a) {
-      const at::Tensor mel = vae_->decode_music((x0a / a.spec().music_scale).to(vae_->device()));
+      const at::Tensor mel = vae_->decode_music(a.spec().unscale_target(x0a).to(vae_->device()));
       return with_content(base, music_energy_content(mel, k, fr));
     };
     std::tie(za, zm) = sample_joint_with_base(counted_eps(a, gflop), a.spec().denoiser.latent_channels,
@@ -432,9 +430,9 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
   }
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
-  GeneratedMusic music = decode_music(za / a.spec().music_scale, length * k,
+  GeneratedMusic music = decode_music(a.spec().unscale_target(za), length * k,
                                       std::llround(seconds * sr), options, timings);
-  GeneratedMotion motion = decode_motion(zm / m.spec().motion_scale, length * k, seconds, options, timings);
+  GeneratedMotion motion = decode_motion(m.spec().unscale_target(zm), length * k, seconds, options, timings);
   music.clock_tempo_bpm = motion.clock_tempo_bpm = clock_bpm;
   music.clock_confidence = motion.clock_confidence = clock_bpm > 0.0 ? 1.0 : 0.0;
   return {std::move(music), std::move(motion)};

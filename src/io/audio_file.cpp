@@ -15,10 +15,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "core/atomic_file.h"
+#include "core/file_names.h"
 #include "io/io_limits.h"
 #include "momu/audio/resample.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace fs = std::filesystem;
 
@@ -32,13 +33,6 @@ struct SndfileCloser {
   }
 };
 using SndfileHandle = std::unique_ptr<SNDFILE, SndfileCloser>;
-
-std::string lower_extension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
 
 // What a header may claim: a sample rate and channel count real files have, and at most
 // io_limits::kMaxAudioSeconds of audio (checked before anything is reserved).
@@ -127,11 +121,6 @@ void check_riff_lists(const fs::path& path) {
 }
 
 }  // namespace
-
-double Audio::duration_s() const {
-  if (!samples.defined() || sample_rate_hz <= 0) return 0.0;
-  return static_cast<double>(samples.size(0)) / sample_rate_hz;
-}
 
 bool is_audio_file(const fs::path& path) {
   const std::string ext = lower_extension(path);

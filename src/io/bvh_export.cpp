@@ -7,9 +7,9 @@
 #include <functional>
 #include <limits>
 
-#include "io/rotation3.h"
 #include "momu/core/error.h"
-#include "momu/io/bvh.h"
+#include "momu/io/bvh_export.h"
+#include "motion/rotation.h"
 
 namespace momu {
 

@@ -1,14 +1,14 @@
-#include "momu/io/dance_with_melody.h"
-#include "momu/io/json_file.h"
+#include "core/json_file.h"
+#include "io/dance_with_melody.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "io/io_limits.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace fs = std::filesystem;
 

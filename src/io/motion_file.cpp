@@ -6,25 +6,19 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
+#include "core/file_names.h"
+#include "io/dance_with_melody.h"
 #include "io/io_limits.h"
+#include "io/motion_json.h"
+#include "io/npy.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/dance_with_melody.h"
-#include "momu/io/motion_json.h"
-#include "momu/io/npy.h"
 
 namespace fs = std::filesystem;
 
 namespace momu {
 
 namespace {
-
-std::string lower_extension(const fs::path& path) {
-  std::string ext = path.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
 
 Motion pick_skeleton(Motion m, const MotionLoadOptions& options, const std::string& what) {
   if (options.skeleton.empty() || options.skeleton == m.skeleton.name) return m;
@@ -50,8 +44,9 @@ Motion motion_from_array(const at::Tensor& array, const MotionLoadOptions& optio
   }
   auto a = array.to(torch::kFloat32);
   Motion m;
-  m.fps = options.fps > 0 ? options.fps : kDefaultNpyFps;
-  if (options.fps < 0) throw ConfigError(what + ": fps must be positive");
+  m.fps = options.fps_override > 0 ? options.fps_override
+                                   : (options.fps > 0 ? options.fps : kDefaultNpyFps);
+  if (options.fps < 0 || options.fps_override < 0) throw ConfigError(what + ": fps must be positive");
   if (a.dim() == 2) {
     if (options.skeleton.empty()) {
       throw FormatError(what + ": a 2-D array " + c10::str(a.sizes()) +
@@ -104,7 +99,9 @@ Motion load_motion(const fs::path& path, const MotionLoadOptions& options) {
     if (!fs::exists(path / "skeletons.json", ec)) {
       throw IoError(what + ": a folder, but not a Dance with Melody dance (no skeletons.json)");
     }
-    return pick_skeleton(read_dance_with_melody(path).motion, options, what);
+    Motion m = pick_skeleton(read_dance_with_melody(path).motion, options, what);
+    if (options.fps_override > 0) m.fps = options.fps_override;
+    return m;
   }
   const std::string ext = lower_extension(path);
   Motion m;
@@ -134,6 +131,8 @@ Motion load_motion(const fs::path& path, const MotionLoadOptions& options) {
                       "' (supported: .json, .npy, .bvh, a Dance with Melody folder)");
   }
   m = pick_skeleton(std::move(m), options, what);
+  if (options.fps_override < 0) throw ConfigError(what + ": fps must be positive");
+  if (options.fps_override > 0) m.fps = options.fps_override;
   m.validate(what);
   return m;
 }

@@ -1,4 +1,4 @@
-#include "momu/io/motion_json.h"
+#include "io/motion_json.h"
 
 #include <torch/torch.h>
 
@@ -6,16 +6,16 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
 #include "io/io_limits.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace momu {
 
 namespace {
 
-constexpr const char* kFormat = "momu-motion";
-constexpr int kVersion = 1;
+constexpr const char* kMotionJsonFormat = "momu-motion";
+constexpr int kMotionJsonVersion = 1;
 
 void append_float(std::string& out, float v) {
   char buf[32];
@@ -45,7 +45,7 @@ void read_numbers(const nlohmann::json& v, int64_t n, float* out, const std::str
 
 bool is_momu_motion_json(const nlohmann::json& j) {
   auto it = j.is_object() ? j.find("format") : j.end();
-  return j.is_object() && it != j.end() && it->is_string() && it->get<std::string>() == kFormat;
+  return j.is_object() && it != j.end() && it->is_string() && it->get<std::string>() == kMotionJsonFormat;
 }
 
 Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
@@ -60,9 +60,9 @@ Motion parse_motion_json(const nlohmann::json& j, const std::string& what) {
     if (!ok) throw FormatError(what + ": unknown field " + io_limits::quoted_excerpt(it.key()));
   }
   // Compared as JSON numbers: get<int>() would truncate 4294967297 to 1.
-  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"] != kVersion) {
+  if (!j.contains("version") || !j["version"].is_number_integer() || j["version"] != kMotionJsonVersion) {
     throw FormatError(what + ": unsupported momu-motion version (this build reads version " +
-                      std::to_string(kVersion) + ")");
+                      std::to_string(kMotionJsonVersion) + ")");
   }
   Motion m;
   if (!j.contains("fps") || !j["fps"].is_number()) {
@@ -149,8 +149,8 @@ std::string motion_json_string(const Motion& motion) {
   } else {
     skeleton = motion.skeleton;
   }
-  std::string out = "{\"format\": \"" + std::string(kFormat) +
-                    "\", \"version\": " + std::to_string(kVersion) +
+  std::string out = "{\"format\": \"" + std::string(kMotionJsonFormat) +
+                    "\", \"version\": " + std::to_string(kMotionJsonVersion) +
                     ", \"fps\": " + nlohmann::json(motion.fps).dump() +
                     ", \"skeleton\": " + skeleton.dump() + ",\n\"joints\": [";
   auto joints = motion.joints.contiguous();

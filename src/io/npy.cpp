@@ -1,13 +1,13 @@
-#include "momu/io/npy.h"
+#include "io/npy.h"
 
 #include <torch/torch.h>
 
 #include <cctype>
 #include <cstring>
 
+#include "core/atomic_file.h"
 #include "io/io_limits.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace momu {
 

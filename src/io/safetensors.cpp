@@ -1,4 +1,4 @@
-#include "momu/io/safetensors.h"
+#include "io/safetensors.h"
 
 #include <torch/torch.h>
 
@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "io/io_limits.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace fs = std::filesystem;
 

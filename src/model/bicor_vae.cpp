@@ -1,4 +1,4 @@
-#include "momu/model/bicor_vae.h"
+#include "model/bicor_vae.h"
 
 #include <torch/torch.h>
 
@@ -8,12 +8,15 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "audio/griffin_lim.h"
+#include "core/shape.h"
+#include "momu/audio/resample.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
+#include "core/json_fields.h"
 #include "momu/core/runtime.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/module_weights.h"
+#include "core/json_file.h"
+#include "io/safetensors.h"
+#include "model/module_weights.h"
 #include "momu/motion/resample.h"
 #include "model/checkpoint_config.h"
 
@@ -188,7 +191,7 @@ void BicorVae::eval() {
 at::Tensor BicorVae::normalize_mel(const at::Tensor& mel) const {
   if (!mel.defined() || mel.dim() != 2 || mel.size(0) != spec_.logmel.n_mels) {
     throw ShapeError("BiCoR-VAE: expected a log-mel [" + std::to_string(spec_.logmel.n_mels) +
-                     ", F], got " + (mel.defined() ? c10::str(mel.sizes()) : std::string("undefined")));
+                     ", F], got " + describe_shape(mel));
   }
   auto opts = mel.options().dtype(torch::kFloat32);
   auto mean = torch::tensor(spec_.music_mean, torch::kFloat64).to(opts).unsqueeze(1);
@@ -262,13 +265,59 @@ at::Tensor BicorVae::decode_music(const at::Tensor& z) {
   if (!z.defined() || z.dim() != 2 || z.size(0) != spec_.music.latent_channels || z.size(1) < 1) {
     throw ShapeError("BiCoR-VAE: expected a music latent [" +
                      std::to_string(spec_.music.latent_channels) + ", L], got " +
-                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+                     describe_shape(z));
   }
   const int64_t k = spec_.time_compression();
   auto fn = [this](const at::Tensor& in) { return music_->decode(in); };
   auto y = chunked(fn, z.to(device_, torch::kFloat32).unsqueeze(0), spec_.chunk_frames / k,
                    spec_.chunk_context / k, 1, k);
   return denormalize_mel(y.squeeze(0));
+}
+
+EncodedAudio BicorVae::encode_audio(const Audio& audio) {
+  torch::NoGradGuard no_grad;
+  const at::Tensor& y = audio.samples;
+  if (!y.defined() || y.dim() != 1 || y.size(0) < 1 || audio.sample_rate_hz <= 0) {
+    throw ShapeError("BiCoR-VAE: expected audio samples [N] with N >= 1 at a rate > 0, got " +
+                     describe_shape(y) + " at " + std::to_string(audio.sample_rate_hz) + " Hz");
+  }
+  const int sr = spec_.logmel.sample_rate_hz;
+  EncodedAudio out;
+  out.logmel = log_mel_spectrogram(
+      audio.sample_rate_hz == sr ? y : resample_audio(y, audio.sample_rate_hz, sr), spec_.logmel);
+  out.latent = encode_music(out.logmel);
+  return out;
+}
+
+DecodedAudio BicorVae::decode_audio(const at::Tensor& z, int64_t frames, int64_t samples,
+                                    int griffin_lim_iterations, const ProgressCallback& progress) {
+  DecodedAudio out;
+  out.logmel = decode_logmel(z, frames);
+  out.audio = vocode(out.logmel, samples, griffin_lim_iterations, progress);
+  return out;
+}
+
+at::Tensor BicorVae::decode_logmel(const at::Tensor& z, int64_t frames) {
+  const at::Tensor mel = decode_music(z);
+  const int64_t kept = frames > 0 ? std::min<int64_t>(frames, mel.size(1)) : mel.size(1);
+  return mel.narrow(1, 0, kept).cpu().contiguous();
+}
+
+Audio BicorVae::vocode(const at::Tensor& logmel, int64_t samples, int griffin_lim_iterations,
+                       const ProgressCallback& progress) const {
+  torch::NoGradGuard no_grad;
+  GriffinLimConfig gl;
+  gl.iterations = griffin_lim_iterations;
+  at::Tensor y = logmel_to_audio(logmel, spec_.logmel, gl, progress).cpu();
+  if (samples >= 0 && y.size(0) >= samples) {
+    y = y.narrow(0, 0, samples);
+  } else if (samples >= 0) {
+    y = torch::cat({y, torch::zeros({samples - y.size(0)}, y.options())});
+  }
+  Audio a;
+  a.samples = y.contiguous();
+  a.sample_rate_hz = spec_.logmel.sample_rate_hz;
+  return a;
 }
 
 at::Tensor BicorVae::encode_motion(const Motion& motion) {
@@ -280,12 +329,7 @@ at::Tensor BicorVae::encode_motion(const Motion& motion) {
                      std::to_string(motion.skeleton.num_joints()) + " joints), the model's is '" +
                      spec_.skeleton.name + "' (" + std::to_string(spec_.skeleton.num_joints()) + ")");
   }
-  const int64_t frames = std::max<int64_t>(
-      1, std::llround(motion.num_frames() * spec_.frame_rate() / motion.fps));
-  auto joints = std::abs(motion.fps - spec_.frame_rate()) < 1e-9
-                    ? motion.joints
-                    : resample_frames(motion.joints, motion.fps, spec_.frame_rate(), frames);
-  return encode_motion_joints(joints);
+  return encode_motion_joints(motion_at_rate(motion, spec_.frame_rate()).joints);
 }
 
 at::Tensor BicorVae::encode_motion_joints(const at::Tensor& joints) {
@@ -300,13 +344,13 @@ at::Tensor BicorVae::encode_motion_joints(const at::Tensor& joints) {
   return chunked(fn, x, spec_.chunk_frames, spec_.chunk_context, k, 1).squeeze(0);
 }
 
-Motion BicorVae::decode_motion(const at::Tensor& z, const at::Tensor& start_root) {
+Motion BicorVae::decode_motion(const at::Tensor& z, const at::Tensor& start_root, int64_t frames) {
   torch::NoGradGuard no_grad;
   motion();
   if (!z.defined() || z.dim() != 2 || z.size(0) != spec_.motion->latent_channels || z.size(1) < 1) {
     throw ShapeError("BiCoR-VAE: expected a motion latent [" +
                      std::to_string(spec_.motion->latent_channels) + ", L], got " +
-                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+                     describe_shape(z));
   }
   const int64_t k = spec_.time_compression();
   auto fn = [this](const at::Tensor& in) { return motion_->decode(in); };
@@ -317,6 +361,9 @@ Motion BicorVae::decode_motion(const at::Tensor& z, const at::Tensor& start_root
                                     : torch::zeros({spec_.skeleton.dim}, torch::kFloat32);
   Motion m;
   m.joints = features_to_joints(feats, start).to(torch::kCPU, torch::kFloat32).contiguous();
+  if (frames > 0 && frames < m.joints.size(0)) {
+    m.joints = m.joints.narrow(0, 0, frames).contiguous();
+  }
   m.fps = spec_.frame_rate();
   m.skeleton = spec_.skeleton;
   return m;

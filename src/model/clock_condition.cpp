@@ -1,12 +1,13 @@
-#include "momu/model/clock_condition.h"
+#include "model/clock_condition.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 #include <string>
 
+#include "core/shape.h"
+#include "model/rhythm_condition.h"
 #include "momu/core/error.h"
-#include "momu/model/rhythm_condition.h"
 
 namespace momu {
 
@@ -34,10 +35,10 @@ at::Tensor smooth_pool_standardise(const at::Tensor& x, int64_t window, int k) {
   return out.to(torch::kFloat32).contiguous();
 }
 
-at::Tensor checked(const at::Tensor& x, int64_t dims, const char* what) {
+at::Tensor checked_energy_input(const at::Tensor& x, int64_t dims, const char* what) {
   if (!x.defined() || x.dim() != dims || x.size(dims - 1) < 1) {
     throw ShapeError(std::string(what) + ": unexpected input shape " +
-                     (x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
+                     describe_shape(x));
   }
   at::Tensor y = x.to(torch::kCPU, torch::kFloat64);
   if (!torch::isfinite(y).all().item<bool>()) throw ShapeError(std::string(what) + ": non-finite values");
@@ -61,13 +62,13 @@ at::Tensor latent_frame_times(int64_t length, int time_compression, double frame
 
 at::Tensor music_energy_content(const at::Tensor& logmel, int time_compression, double frame_rate) {
   check_rate(time_compression, frame_rate, "music energy");
-  const at::Tensor x = checked(logmel, 2, "music energy (expected a log-mel [n_mels, F])");
+  const at::Tensor x = checked_energy_input(logmel, 2, "music energy (expected a log-mel [n_mels, F])");
   return smooth_pool_standardise(x.mean(0), std::llround(kContentSmoothS * frame_rate), time_compression);
 }
 
 at::Tensor motion_energy_content(const at::Tensor& q, int time_compression, double frame_rate) {
   check_rate(time_compression, frame_rate, "motion energy");
-  const at::Tensor x = checked(q, 1, "motion energy (expected q [F])");
+  const at::Tensor x = checked_energy_input(q, 1, "motion energy (expected q [F])");
   return smooth_pool_standardise(x, std::llround(kContentSmoothS * frame_rate), time_compression);
 }
 

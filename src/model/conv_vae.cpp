@@ -1,7 +1,8 @@
-#include "momu/model/conv_vae.h"
+#include "model/conv_vae.h"
 
 #include <torch/torch.h>
 
+#include "core/shape.h"
 #include "model/conv_blocks.h"
 #include "momu/core/error.h"
 
@@ -65,7 +66,7 @@ VaePosterior ConvVaeImpl::encode(const at::Tensor& x) {
     throw ShapeError("VAE encode (" + config_.modality + "): expected [B, " +
                      std::to_string(config_.in_channels) + ", T] with T a positive multiple of " +
                      std::to_string(k) + ", got " +
-                     (x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
+                     describe_shape(x));
   }
   auto h = encoder_->forward(x);
   auto parts = h.chunk(2, /*dim=*/1);
@@ -76,15 +77,9 @@ at::Tensor ConvVaeImpl::decode(const at::Tensor& z) {
   if (!z.defined() || z.dim() != 3 || z.size(1) != config_.latent_channels || z.size(2) < 1) {
     throw ShapeError("VAE decode (" + config_.modality + "): expected [B, " +
                      std::to_string(config_.latent_channels) + ", L], got " +
-                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+                     describe_shape(z));
   }
   return decoder_->forward(z);
-}
-
-int64_t count_parameters(const torch::nn::Module& module) {
-  int64_t n = 0;
-  for (const auto& p : module.parameters(/*recurse=*/true)) n += p.numel();
-  return n;
 }
 
 }  // namespace momu

@@ -1,9 +1,10 @@
-#include "momu/model/denoiser.h"
+#include "model/denoiser.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 
+#include "core/shape.h"
 #include "momu/core/error.h"
 
 namespace momu {
@@ -115,12 +116,12 @@ at::Tensor DenoiserImpl::forward(const at::Tensor& z, const at::Tensor& t, const
   const int64_t d = config_.latent_channels, dc = config_.cond_channels;
   if (!z.defined() || z.dim() != 3 || z.size(1) != d || z.size(2) < 1) {
     throw ShapeError("denoiser: expected z [B, " + std::to_string(d) + ", L], got " +
-                     (z.defined() ? c10::str(z.sizes()) : std::string("undefined")));
+                     describe_shape(z));
   }
   const int64_t b = z.size(0), l = z.size(2);
   if (!t.defined() || t.dim() != 1 || t.size(0) != b) {
     throw ShapeError("denoiser: expected t [" + std::to_string(b) + "], got " +
-                     (t.defined() ? c10::str(t.sizes()) : std::string("undefined")));
+                     describe_shape(t));
   }
   at::Tensor c, k;
   if (cond.defined()) {

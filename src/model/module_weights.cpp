@@ -1,4 +1,4 @@
-#include "momu/model/module_weights.h"
+#include "model/module_weights.h"
 
 #include <torch/torch.h>
 
@@ -46,6 +46,12 @@ void load_module_tensors(torch::nn::Module& module, const std::map<std::string, 
                         "' (a checkpoint of another model configuration?)");
     }
   }
+}
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters(/*recurse=*/true)) n += p.numel();
+  return n;
 }
 
 }  // namespace momu

@@ -1,13 +1,12 @@
-#include "momu/model/rhythm_condition.h"
+#include "model/rhythm_condition.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 
+#include "core/shape.h"
 #include "momu/core/error.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/motion/directogram.h"
-#include "momu/motion/resample.h"
+#include "motion/directogram.h"
 
 namespace momu {
 
@@ -39,7 +38,7 @@ void check_k(int k, const char* what) {
 at::Tensor checked(const at::Tensor& x, int64_t dims, const char* what, const char* expected) {
   if (!x.defined() || x.dim() != dims || x.size(dims - 1) < 1) {
     throw ShapeError(std::string(what) + ": expected " + expected + " with F >= 1, got " +
-                     (x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
+                     describe_shape(x));
   }
   at::Tensor y = x.to(torch::kCPU, torch::kFloat64);
   if (!torch::isfinite(y).all().item<bool>()) {
@@ -65,19 +64,6 @@ at::Tensor motion_rhythm_envelope(const at::Tensor& q, int time_compression) {
   return pool_and_standardise(checked(q, 1, "motion_rhythm_envelope", "q [F]"), time_compression);
 }
 
-at::Tensor kinematic_amplitude_at(const Motion& motion, double fps) {
-  if (!(fps > 0.0)) throw ConfigError("kinematic_amplitude_at: fps must be > 0");
-  if (motion.num_frames() < 1) throw ShapeError("kinematic_amplitude_at: the motion has no frames");
-  Motion m = motion;
-  m.joints = motion.joints.to(torch::kCPU);
-  if (motion.confidence.defined()) m.confidence = motion.confidence.to(torch::kCPU);
-  if (std::abs(motion.fps - fps) > 1e-9) {
-    const int64_t frames = std::max<int64_t>(1, std::llround(motion.num_frames() * fps / motion.fps));
-    m = resample_motion(m, fps, frames);
-  }
-  return motion_rhythm(m).amplitude;
-}
-
 at::Tensor fit_rhythm_length(const at::Tensor& envelope, int64_t length) {
   if (!envelope.defined() || envelope.dim() != 2 || length < 1) {
     throw ShapeError("fit_rhythm_length: expected an envelope [c, L] and length >= 1");
@@ -86,14 +72,6 @@ at::Tensor fit_rhythm_length(const at::Tensor& envelope, int64_t length) {
   if (l == length) return envelope;
   if (l > length) return envelope.narrow(1, 0, length).contiguous();
   return torch::cat({envelope, torch::zeros({envelope.size(0), length - l}, envelope.options())}, 1);
-}
-
-at::Tensor expert_condition(const DiffusionExpertSpec& spec, const at::Tensor& partner,
-                            const at::Tensor& envelope) {
-  if (spec.rhythm_channels() == 0) return partner;
-  const at::Tensor e =
-      fit_rhythm_length(envelope, partner.size(1)).to(partner.device(), partner.scalar_type());
-  return spec.uses_partner_latent() ? torch::cat({partner, e}, 0) : e;
 }
 
 }  // namespace momu

@@ -1,11 +1,12 @@
-#include "momu/model/rhythm_contrastive.h"
+#include "model/rhythm_contrastive.h"
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 
@@ -46,7 +47,7 @@ at::Tensor select_rhythm_windows(const at::Tensor& q, int64_t latent_length, int
   if (!q.defined() || q.dim() != 2 || q.size(1) < latent_length * time_compression) {
     throw ShapeError("select_rhythm_windows: expected q [B, T] with T >= " +
                      std::to_string(latent_length * time_compression) + ", got " +
-                     (q.defined() ? c10::str(q.sizes()) : std::string("undefined")));
+                     describe_shape(q));
   }
   if (cells < config.windows_per_clip) {
     throw ShapeError("select_rhythm_windows: " + std::to_string(cells) + " windows of " +

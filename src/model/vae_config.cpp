@@ -1,9 +1,9 @@
-#include "momu/model/vae_config.h"
+#include "model/vae_config.h"
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 

@@ -1,12 +1,14 @@
-#include "momu/motion/directogram.h"
+#include "motion/directogram.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
+#include "momu/motion/resample.h"
 
 namespace momu {
 
@@ -56,7 +58,7 @@ at::Tensor directogram(const at::Tensor& joints, const Skeleton& skeleton,
       joints.size(2) != skeleton.dim || !joints.is_floating_point()) {
     throw ShapeError("directogram: expected joints [T, " + std::to_string(J) + ", " +
                      std::to_string(skeleton.dim) + "], got " +
-                     (joints.defined() ? c10::str(joints.sizes()) : std::string("undefined")));
+                     describe_shape(joints));
   }
   if (skeleton.dim == 3 && config.horizontal_axis == skeleton.up_axis) {
     throw ConfigError("directogram: horizontal_axis equals the skeleton's up axis");
@@ -140,6 +142,15 @@ MotionRhythm motion_rhythm(const Motion& motion, const DirectogramConfig& config
   r.amplitude = kinematic_amplitude(r.directogram);
   r.beat_frames = pick_motion_beats(r.amplitude, motion.fps, config);
   return r;
+}
+
+at::Tensor kinematic_amplitude_at(const Motion& motion, double fps) {
+  if (!(fps > 0.0)) throw ConfigError("kinematic_amplitude_at: fps must be > 0");
+  if (motion.num_frames() < 1) throw ShapeError("kinematic_amplitude_at: the motion has no frames");
+  Motion m = motion;
+  m.joints = motion.joints.to(torch::kCPU);
+  if (motion.confidence.defined()) m.confidence = motion.confidence.to(torch::kCPU);
+  return motion_rhythm(motion_at_rate(m, fps)).amplitude;
 }
 
 }  // namespace momu

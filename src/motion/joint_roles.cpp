@@ -1,4 +1,4 @@
-#include "momu/motion/joint_roles.h"
+#include "motion/joint_roles.h"
 
 #include <algorithm>
 #include <cctype>

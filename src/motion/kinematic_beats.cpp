@@ -5,8 +5,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 #include "momu/motion/resample.h"
 
 namespace momu {
@@ -33,7 +34,7 @@ void from_json(const nlohmann::json& j, KinematicBeatsConfig& c) {
 at::Tensor gaussian_filter1d(const at::Tensor& x, double sigma, double truncate) {
   if (!x.defined() || x.dim() != 1) {
     throw ShapeError("gaussian_filter1d: expected x [N], got " +
-                     (x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
+                     describe_shape(x));
   }
   if (!(sigma > 0) || !(truncate > 0)) {
     throw ConfigError("gaussian_filter1d: sigma and truncate must be positive");
@@ -83,7 +84,7 @@ KinematicBeats kinematic_beats(const at::Tensor& joints, double fps,
   config.validate();
   if (!joints.defined() || joints.dim() != 3 || joints.size(0) < 2 || !joints.is_floating_point()) {
     throw ShapeError("kinematic_beats: expected floating joints [T, J, D] with T >= 2, got " +
-                     (joints.defined() ? c10::str(joints.sizes()) : std::string("undefined")));
+                     describe_shape(joints));
   }
   KinematicBeats b;
   b.fps = config.fps;

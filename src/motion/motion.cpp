@@ -4,15 +4,12 @@
 
 #include <cmath>
 
+#include "core/shape.h"
 #include "momu/core/error.h"
 
 namespace momu {
 
 namespace {
-
-std::string shape_of(const at::Tensor& t) {
-  return t.defined() ? c10::str(t.sizes()) : std::string("undefined");
-}
 
 // "frame 12, joint 3" of the first non-finite value of x: [T, J, ...].
 std::string first_non_finite(const at::Tensor& x) {
@@ -35,7 +32,7 @@ void Motion::validate(const std::string& what) const {
       joints.size(2) != skeleton.dim) {
     throw ShapeError(what + ": expected joints [T, " + std::to_string(J) + ", " +
                      std::to_string(skeleton.dim) + "] for skeleton '" + skeleton.name + "', got " +
-                     shape_of(joints));
+                     describe_shape(joints));
   }
   if (joints.size(0) < 1) throw ShapeError(what + ": motion has no frames");
   if (joints.scalar_type() != torch::kFloat32) {
@@ -47,7 +44,7 @@ void Motion::validate(const std::string& what) const {
   if (confidence.defined()) {
     if (confidence.dim() != 2 || confidence.size(0) != joints.size(0) || confidence.size(1) != J) {
       throw ShapeError(what + ": expected confidence [" + std::to_string(joints.size(0)) + ", " +
-                       std::to_string(J) + "], got " + shape_of(confidence));
+                       std::to_string(J) + "], got " + describe_shape(confidence));
     }
     const std::string bad_c = first_non_finite(confidence);
     if (!bad_c.empty()) throw FormatError(what + ": NaN or infinite confidence at " + bad_c);

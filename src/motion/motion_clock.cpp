@@ -1,4 +1,4 @@
-#include "momu/motion/motion_clock.h"
+#include "motion/motion_clock.h"
 
 #include <torch/torch.h>
 
@@ -7,15 +7,14 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 #include "momu/motion/novelty.h"
 
 namespace momu {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 struct Windows {
   std::vector<int64_t> starts;
@@ -46,13 +45,13 @@ void demodulate(const at::Tensor& x, const at::Tensor& f, double fps, const Wind
   for (int64_t s : w.starts) segs.push_back(x.narrow(1, s, len) * h);  // [S, len]
   const at::Tensor seg = torch::stack(segs, 2);                        // [S, len, W]
   const at::Tensor tau = torch::arange(len, torch::kFloat64) / fps;    // [len]
-  const at::Tensor ang = -2 * kPi * f.unsqueeze(1) * tau.unsqueeze(0);  // [F, len]
+  const at::Tensor ang = -2 * M_PI * f.unsqueeze(1) * tau.unsqueeze(0);  // [F, len]
   const at::Tensor c = torch::matmul(ang.cos().unsqueeze(0), seg) / hs;  // [S, F, W]
   const at::Tensor s = torch::matmul(ang.sin().unsqueeze(0), seg) / hs;
   // Window start offsets: multiply by e^{-2 pi i f a_w}.
   std::vector<double> starts(w.starts.begin(), w.starts.end());
   const at::Tensor a = torch::tensor(starts, torch::kFloat64) / fps;     // [W]
-  const at::Tensor off = -2 * kPi * f.unsqueeze(1) * a.unsqueeze(0);    // [F, W]
+  const at::Tensor off = -2 * M_PI * f.unsqueeze(1) * a.unsqueeze(0);    // [F, W]
   const at::Tensor oc = off.cos().unsqueeze(0), os = off.sin().unsqueeze(0);
   re = c * oc - s * os;
   im = c * os + s * oc;
@@ -65,7 +64,7 @@ void demodulate(const at::Tensor& x, const at::Tensor& f, double fps, const Wind
 // phase from window to window nor has the feet and the root in the beat's relation.
 // re, im: [2, F, W] -> [F]
 at::Tensor steady_beat_power(const at::Tensor& re, const at::Tensor& im, const MotionClockConfig& c) {
-  const double af = -2 * kPi * c.foot_phase_beats, ar = -2 * kPi * c.root_phase_beats;
+  const double af = -2 * M_PI * c.foot_phase_beats, ar = -2 * M_PI * c.root_phase_beats;
   const at::Tensor ure = re[0] * std::cos(af) - im[0] * std::sin(af) + re[1] * std::cos(ar) - im[1] * std::sin(ar);
   const at::Tensor uim = re[0] * std::sin(af) + im[0] * std::cos(af) + re[1] * std::sin(ar) + im[1] * std::cos(ar);
   const int64_t nw = ure.size(1);
@@ -180,8 +179,8 @@ BeatClock motion_beat_clock(const at::Tensor& joints, const Skeleton& skeleton, 
   std::vector<double> centre(nw), theta(nw);
   std::complex<double> total(0, 0);
   double total_abs = 0;
-  const std::complex<double> rot_f = std::polar(1.0, -2 * kPi * config.foot_phase_beats / ratio);
-  const std::complex<double> rot_r = std::polar(1.0, -2 * kPi * config.root_phase_beats / ratio);
+  const std::complex<double> rot_f = std::polar(1.0, -2 * M_PI * config.foot_phase_beats / ratio);
+  const std::complex<double> rot_r = std::polar(1.0, -2 * M_PI * config.root_phase_beats / ratio);
   for (int64_t i = 0; i < nw; ++i) {
     const std::complex<double> zf(re[0][0][i].item<double>(), im[0][0][i].item<double>());
     const std::complex<double> zr(re[1][0][i].item<double>(), im[1][0][i].item<double>());
@@ -191,8 +190,8 @@ BeatClock motion_beat_clock(const at::Tensor& joints, const Skeleton& skeleton, 
     centre[i] = (static_cast<double>(w.starts[i]) + 0.5 * (w.length - 1)) / fps;
     double a = std::arg(u);
     if (i > 0) {  // unwrap
-      while (a - theta[i - 1] > kPi) a -= 2 * kPi;
-      while (a - theta[i - 1] < -kPi) a += 2 * kPi;
+      while (a - theta[i - 1] > M_PI) a -= 2 * M_PI;
+      while (a - theta[i - 1] < -M_PI) a += 2 * M_PI;
     }
     theta[i] = a;
   }
@@ -217,7 +216,7 @@ BeatClock motion_beat_clock(const at::Tensor& joints, const Skeleton& skeleton, 
       const double a = (tp[i] - centre[j]) / (centre[j + 1] - centre[j]);
       th = theta[j] + a * (theta[j + 1] - theta[j]);
     }
-    ph[i] = fb * tp[i] + ratio * th / (2 * kPi);
+    ph[i] = fb * tp[i] + ratio * th / (2 * M_PI);
   }
   // Local tempo from the phase's slope (theta changes slowly: the tempo stays near f).
   c.tempo_bpm = torch::full({m}, fold_tempo(bpm, config.clock), torch::kFloat64);

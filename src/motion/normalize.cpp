@@ -1,29 +1,26 @@
-#include "momu/motion/normalize.h"
+#include "motion/normalize.h"
 
 #include <torch/torch.h>
 
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
+#include "core/json_fields.h"
+#include "core/json_file.h"
+#include "core/shape.h"
+#include "core/tensor_values.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
-#include "momu/core/tensor_values.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
 
 namespace momu {
 
 namespace {
 
-std::string shape_of(const at::Tensor& t) {
-  return t.defined() ? c10::str(t.sizes()) : std::string("undefined");
-}
-
-void check_joints(const at::Tensor& joints, const Skeleton& s, const char* fn) {
+void check_feature_joints(const at::Tensor& joints, const Skeleton& s, const char* fn) {
   if (!joints.defined() || joints.dim() < 3 || joints.size(-2) != s.num_joints() ||
       joints.size(-1) != s.dim || !joints.is_floating_point()) {
     throw ShapeError(std::string(fn) + ": expected floating joints [..., T, " +
                      std::to_string(s.num_joints()) + ", " + std::to_string(s.dim) +
-                     "] for skeleton '" + s.name + "', got " + shape_of(joints));
+                     "] for skeleton '" + s.name + "', got " + describe_shape(joints));
   }
 }
 
@@ -45,7 +42,7 @@ void MotionStats::validate() const {
   for (const auto* t : {&mean, &stddev}) {
     if (!t->defined() || t->dim() != 1 || t->size(0) != channels()) {
       throw ConfigError("motion stats: mean and stddev must have " + std::to_string(channels()) +
-                        " channels (J*D + D), got " + shape_of(*t));
+                        " channels (J*D + D), got " + describe_shape(*t));
     }
   }
   if (!(min_std > 0)) throw ConfigError("motion stats: min_std must be positive");
@@ -97,7 +94,7 @@ MotionStats load_motion_stats(const std::filesystem::path& path) {
 }
 
 at::Tensor root_trajectory(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, skeleton, "root_trajectory");
+  check_feature_joints(joints, skeleton, "root_trajectory");
   const int r = skeleton.root;
   if (r < skeleton.num_joints()) return joints.select(-2, r);
   const auto& v = skeleton.virtual_joints[r - skeleton.num_joints()];
@@ -105,7 +102,7 @@ at::Tensor root_trajectory(const at::Tensor& joints, const Skeleton& skeleton) {
 }
 
 at::Tensor motion_features(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, skeleton, "motion_features");
+  check_feature_joints(joints, skeleton, "motion_features");
   auto x = joints.to(torch::kFloat64);
   auto root = root_trajectory(x, skeleton);  // [..., T, D]
   auto rel = x - root.unsqueeze(-2);         // [..., T, J, D]
@@ -124,11 +121,11 @@ at::Tensor features_to_joints(const at::Tensor& features, const Skeleton& skelet
   if (!features.defined() || features.dim() < 2 || features.size(-1) != J * D + D ||
       !features.is_floating_point()) {
     throw ShapeError("features_to_joints: expected features [..., T, " + std::to_string(J * D + D) +
-                     "] for skeleton '" + skeleton.name + "', got " + shape_of(features));
+                     "] for skeleton '" + skeleton.name + "', got " + describe_shape(features));
   }
   if (!start_root.defined() || start_root.size(-1) != D || start_root.dim() != features.dim() - 1) {
     throw ShapeError("features_to_joints: expected start_root [..., " + std::to_string(D) +
-                     "] matching features " + shape_of(features) + ", got " + shape_of(start_root));
+                     "] matching features " + describe_shape(features) + ", got " + describe_shape(start_root));
   }
   auto f = features.to(torch::kFloat64);
   auto sizes = f.sizes().vec();
@@ -156,7 +153,7 @@ MotionStats compute_motion_stats(const std::vector<at::Tensor>& motions, const S
   std::vector<at::Tensor> features;
   for (const auto& m : motions) {
     if (!m.defined() || m.dim() != 3) {
-      throw ShapeError("compute_motion_stats: expected each motion [T, J, D], got " + shape_of(m));
+      throw ShapeError("compute_motion_stats: expected each motion [T, J, D], got " + describe_shape(m));
     }
     auto f = motion_features(m.to(torch::kFloat64), skeleton);  // [T, C]
     sum += f.sum(0);
@@ -184,7 +181,7 @@ at::Tensor denormalize_motion(const at::Tensor& features, const Skeleton& skelet
   check_stats(stats, skeleton, "denormalize_motion");
   if (!features.defined() || features.size(-1) != stats.channels()) {
     throw ShapeError("denormalize_motion: expected features [..., T, " +
-                     std::to_string(stats.channels()) + "], got " + shape_of(features));
+                     std::to_string(stats.channels()) + "], got " + describe_shape(features));
   }
   auto f = features.to(torch::kFloat64);
   f = f * stats.stddev.to(f.device()) + stats.mean.to(f.device());

@@ -10,7 +10,7 @@ namespace momu {
 
 namespace {
 
-void check_joints(const at::Tensor& joints, const char* what) {
+void check_novelty_joints(const at::Tensor& joints, const char* what) {
   if (joints.dim() != 3 || joints.size(0) < 2) {
     throw ShapeError(std::string(what) + ": joints must be [T, J, D] with T >= 2, got " +
                      std::to_string(joints.dim()) + "-D");
@@ -30,7 +30,7 @@ at::Tensor central_difference(const at::Tensor& x) {
 }  // namespace
 
 at::Tensor foot_speed(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, "foot speed");
+  check_novelty_joints(joints, "foot speed");
   if (skeleton.foot_joints.empty()) {
     throw ConfigError("foot speed: skeleton '" + skeleton.name + "' names no foot joints");
   }
@@ -41,7 +41,7 @@ at::Tensor foot_speed(const at::Tensor& joints, const Skeleton& skeleton) {
 }
 
 at::Tensor root_vertical_speed(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, "root vertical speed");
+  check_novelty_joints(joints, "root vertical speed");
   const at::Tensor p = with_virtual_joints(joints.to(torch::kFloat64), skeleton);
   const at::Tensor c = p.select(1, skeleton.root).select(1, skeleton.up_axis).contiguous();
   return central_difference(c).abs();

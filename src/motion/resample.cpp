@@ -2,9 +2,11 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
+#include "core/shape.h"
 #include "momu/core/error.h"
 
 namespace momu {
@@ -76,7 +78,7 @@ at::Tensor resample_frames(const at::Tensor& x, double from_fps, double to_fps,
   check_rates(from_fps, to_fps);
   if (!x.defined() || x.dim() < 1 || x.size(0) < 1) {
     throw ShapeError("resample_frames: expected x [T, ...] with T >= 1, got " +
-                     (x.defined() ? c10::str(x.sizes()) : std::string("undefined")));
+                     describe_shape(x));
   }
   if (!x.is_floating_point()) throw ShapeError("resample_frames: x must be floating point");
   const int64_t T = x.size(0);
@@ -116,6 +118,16 @@ Motion resample_motion(const Motion& motion, double to_fps, int64_t out_frames) 
     out.confidence = resample_frames(motion.confidence, motion.fps, to_fps, out_frames);
   }
   return out;
+}
+
+int64_t duration_frames(int64_t num_frames, double from_fps, double to_fps) {
+  check_rates(from_fps, to_fps);
+  return std::max<int64_t>(1, std::llround(static_cast<double>(num_frames) * to_fps / from_fps));
+}
+
+Motion motion_at_rate(const Motion& motion, double fps) {
+  if (std::abs(motion.fps - fps) <= 1e-9) return motion;
+  return resample_motion(motion, fps, duration_frames(motion.num_frames(), motion.fps, fps));
 }
 
 }  // namespace momu

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "momu/core/error.h"
-#include "momu/motion/joint_roles.h"
+#include "motion/joint_roles.h"
 
 namespace momu {
 

@@ -7,8 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/json_fields.h"
+#include "core/shape.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 
@@ -38,18 +39,18 @@ Skeleton coco17_common() {
   return s;
 }
 
-std::string join(const std::vector<std::string>& names) {
+std::string joined_names(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
   return out;
 }
 
-void check_joints(const at::Tensor& joints, const Skeleton& s, const char* fn) {
+void check_skeleton_joints(const at::Tensor& joints, const Skeleton& s, const char* fn) {
   if (!joints.defined() || joints.dim() < 2 || joints.size(-2) != s.num_joints() ||
       joints.size(-1) != s.dim) {
     throw ShapeError(std::string(fn) + ": expected joints [..., " + std::to_string(s.num_joints()) +
                      ", " + std::to_string(s.dim) + "] for skeleton '" + s.name + "', got " +
-                     (joints.defined() ? c10::str(joints.sizes()) : std::string("undefined")));
+                     describe_shape(joints));
   }
   if (!joints.is_floating_point()) {
     throw ShapeError(std::string(fn) + ": joints must be a floating-point tensor");
@@ -259,7 +260,7 @@ Skeleton skeleton_by_name(const std::string& name) {
   if (name == "coco17") return coco17_skeleton();
   if (name == "coco17_3d") return coco17_3d_skeleton();
   if (name == "smpl24") return smpl24_skeleton();
-  throw ConfigError("unknown skeleton '" + name + "'; known: " + join(skeleton_names()));
+  throw ConfigError("unknown skeleton '" + name + "'; known: " + joined_names(skeleton_names()));
 }
 
 Skeleton guess_skeleton(int num_joints, int dim) {
@@ -317,7 +318,7 @@ void from_json(const nlohmann::json& j, Skeleton& s) {
 }
 
 at::Tensor with_virtual_joints(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, skeleton, "with_virtual_joints");
+  check_skeleton_joints(joints, skeleton, "with_virtual_joints");
   if (skeleton.virtual_joints.empty()) return joints;
   std::vector<at::Tensor> parts{joints};
   for (const auto& v : skeleton.virtual_joints) {
@@ -327,12 +328,12 @@ at::Tensor with_virtual_joints(const at::Tensor& joints, const Skeleton& skeleto
 }
 
 at::Tensor bone_lengths(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, skeleton, "bone_lengths");
+  check_skeleton_joints(joints, skeleton, "bone_lengths");
   return edge_lengths(with_virtual_joints(joints, skeleton), skeleton.bones);
 }
 
 at::Tensor tree_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton) {
-  check_joints(joints, skeleton, "tree_bone_lengths");
+  check_skeleton_joints(joints, skeleton, "tree_bone_lengths");
   if (!skeleton.has_tree()) {
     throw ConfigError("tree_bone_lengths: skeleton '" + skeleton.name + "' has no kinematic tree");
   }
@@ -341,7 +342,7 @@ at::Tensor tree_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton)
 
 at::Tensor clamp_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton,
                               const at::Tensor& min_lengths, const at::Tensor& max_lengths) {
-  check_joints(joints, skeleton, "clamp_bone_lengths");
+  check_skeleton_joints(joints, skeleton, "clamp_bone_lengths");
   if (joints.dim() != 3) throw ShapeError("clamp_bone_lengths: expected joints [T, J, D]");
   if (!skeleton.has_tree()) {
     throw ConfigError("clamp_bone_lengths: skeleton '" + skeleton.name + "' has no kinematic tree");
@@ -373,7 +374,7 @@ at::Tensor clamp_bone_lengths(const at::Tensor& joints, const Skeleton& skeleton
 }
 
 at::Tensor keep_on_floor(const at::Tensor& joints, const Skeleton& skeleton, int64_t window_frames) {
-  check_joints(joints, skeleton, "keep_on_floor");
+  check_skeleton_joints(joints, skeleton, "keep_on_floor");
   if (skeleton.dim != 3 || joints.size(0) == 0) return joints;
   if (window_frames < 1) throw ConfigError("keep_on_floor: window_frames must be >= 1");
   const int64_t t = joints.size(0);

@@ -1,4 +1,4 @@
-#include "momu/render/line_plot.h"
+#include "render/line_plot.h"
 
 #include <cairo.h>
 
@@ -9,8 +9,8 @@
 #include <limits>
 #include <memory>
 
+#include "core/atomic_file.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace momu {
 

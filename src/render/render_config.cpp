@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
-#include "momu/render/stick_figure.h"
+#include "render/render_config.h"
 
 namespace momu {
 

@@ -10,9 +10,10 @@
 #include <filesystem>
 
 #include "child_process.h"
+#include "core/atomic_file.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/render/stick_figure.h"
+#include "render/render_video.h"
+#include "render/stick_figure.h"
 
 namespace fs = std::filesystem;
 

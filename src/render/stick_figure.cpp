@@ -1,5 +1,5 @@
 // StickFigureRenderer: camera, framing over the whole clip, and cairo drawing of one frame.
-#include "momu/render/stick_figure.h"
+#include "render/stick_figure.h"
 
 #include <cairo.h>
 #include <torch/torch.h>
@@ -18,7 +18,6 @@ namespace {
 
 using Vec3 = std::array<double, 3>;
 
-constexpr double kPi = 3.14159265358979323846;
 
 Vec3 operator+(const Vec3& a, const Vec3& b) { return {a[0] + b[0], a[1] + b[1], a[2] + b[2]}; }
 Vec3 operator-(const Vec3& a, const Vec3& b) { return {a[0] - b[0], a[1] - b[1], a[2] - b[2]}; }
@@ -34,7 +33,7 @@ Vec3 axis(int i, double sign = 1.0) {
 }
 
 // 1, 2 or 5 times a power of ten, near x.
-double nice_step(double x) {
+double floor_grid_step(double x) {
   if (!(x > 0.0)) return 1.0;
   const double p = std::pow(10.0, std::floor(std::log10(x)));
   const double m = x / p;
@@ -156,7 +155,7 @@ struct StickFigureRenderer::Impl {
 void StickFigureRenderer::Impl::load(const Motion& source) {
   skeleton = source.skeleton;
   fps = config.video_fps(source.fps);
-  frames = std::max<int64_t>(1, std::llround(source.num_frames() * fps / source.fps));
+  frames = duration_frames(source.num_frames(), source.fps, fps);
   Motion m = std::abs(fps - source.fps) < 1e-9 && frames == source.num_frames()
                  ? source
                  : resample_motion(source, fps, frames);
@@ -202,8 +201,8 @@ void StickFigureRenderer::Impl::set_camera() {
   const Vec3 up = axis(u, skeleton.up_sign);
   const Vec3 right = axis(u == 0 ? 1 : 0);
   const Vec3 back = cross(right, up);  // right, up, back: right-handed
-  const double az = config.azimuth_deg * kPi / 180.0;
-  const double el = config.elevation_deg * kPi / 180.0;
+  const double az = config.azimuth_deg * M_PI / 180.0;
+  const double el = config.elevation_deg * M_PI / 180.0;
   cam_back = std::cos(el) * (std::cos(az) * back + std::sin(az) * right) + std::sin(el) * up;
   cam_right = std::cos(az) * right - std::sin(az) * back;
   cam_up = cross(cam_back, cam_right);
@@ -236,7 +235,7 @@ void StickFigureRenderer::Impl::build_floor() {
   }
   if (extent.empty() || !std::isfinite(floor_h)) return;
   const double size = std::max({extent.x1 - extent.x0, extent.y1 - extent.y0, top_h - floor_h});
-  const double step = nice_step(size / 6.0);
+  const double step = floor_grid_step(size / 6.0);
   const double a0 = std::floor((extent.x0 - 0.5 * step) / step) * step;
   const double a1 = std::ceil((extent.x1 + 0.5 * step) / step) * step;
   const double b0 = std::floor((extent.y0 - 0.5 * step) / step) * step;
@@ -292,7 +291,7 @@ void StickFigureRenderer::Impl::frame_the_clip() {
     }
   }
   if (!(radius > 0.0)) radius = 1.0;
-  distance = radius / std::sin(0.5 * config.fov_deg * kPi / 180.0);
+  distance = radius / std::sin(0.5 * config.fov_deg * M_PI / 180.0);
 
   Bounds box;
   for (int64_t k = 0; k < frames; ++k) {
@@ -410,7 +409,7 @@ void StickFigureRenderer::Impl::draw(int64_t k) {
     const Rgb& c = config.bone;
     cairo_set_source_rgb(cr, c.r / 255.0, c.g / 255.0, c.b / 255.0);
     cairo_new_sub_path(cr);
-    cairo_arc(cr, scr[head_point][0], scr[head_point][1], r, 0.0, 2.0 * kPi);
+    cairo_arc(cr, scr[head_point][0], scr[head_point][1], r, 0.0, 2.0 * M_PI);
     cairo_fill(cr);
   }
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "momu/train/distributed_config.h"
+#include "train/distributed_config.h"
 
 namespace momu {
 

@@ -1,10 +1,11 @@
+#include "train/diffusion_run_config.h"
+
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
+#include "core/json_file.h"
+#include "diffusion/diffusion_expert.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
-#include "momu/io/json_file.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/train/diffusion_trainer.h"
 
 namespace momu {
 

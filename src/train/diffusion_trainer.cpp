@@ -1,4 +1,4 @@
-#include "momu/train/diffusion_trainer.h"
+#include "train/diffusion_trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -8,28 +8,28 @@
 #include <cmath>
 #include <random>
 
+#include "audio/music_clock.h"
+#include "core/atomic_file.h"
+#include "core/checkpoint_dir.h"
+#include "core/json_file.h"
+#include "data/clip_stretch.h"
+#include "data/prepared_clip.h"
+#include "diffusion/diffusion_expert.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
+#include "model/clock_condition.h"
+#include "model/module_weights.h"
+#include "model/rhythm_condition.h"
 #include "momu/core/error.h"
 #include "momu/core/runtime.h"
-#include "momu/audio/music_clock.h"
-#include "momu/data/clip_stretch.h"
-#include "momu/data/prepared_clip.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/model/clock_condition.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/model/module_weights.h"
-#include "momu/model/rhythm_condition.h"
-#include "momu/motion/motion_clock.h"
 #include "momu/motion/skeleton.h"
-#include "momu/train/checkpoint_dir.h"
-#include "momu/train/ema.h"
-#include "momu/train/latent_cache.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/optimizer_state.h"
-#include "momu/train/step_seed.h"
-#include "momu/train/train_step.h"
+#include "motion/motion_clock.h"
+#include "train/ema.h"
+#include "train/latent_cache.h"
+#include "train/metrics_log.h"
+#include "train/optimizer_state.h"
+#include "train/step_seed.h"
+#include "train/train_step.h"
 #include "train/training_run.h"
 
 namespace momu {
@@ -75,7 +75,7 @@ void bone_range(const PreparedDataset& data, const std::vector<std::string>& nam
   }
 }
 
-// The "clock" condition a clip trains with (include/momu/model/clock_condition.h): the clock of
+// The "clock" condition a clip trains with (src/model/clock_condition.h): the clock of
 // the expert's own target (the music's beats for motion2music; the motion's clock for
 // music2motion, its tempo searched near the music's where the pair is aligned) and the partner's
 // energy where the pair is aligned (misaligned pairs train with the clock alone). -> [7, length]
@@ -156,7 +156,7 @@ DiffusionExpertSpec new_expert_spec(const std::string& direction, const Diffusio
 }
 
 // ConfigError when no training clip, at any of the tempo-stretch `rates` (a rate r makes F
-// frames round(F / r): include/momu/data/clip_stretch.h), is a crop (segment_frames / k latent
+// frames round(F / r): src/data/clip_stretch.h), is a crop (segment_frames / k latent
 // frames) long. Read from the index's frame counts, before any latent is encoded; make_crops
 // checks the encoded latents again.
 void check_crop_fits(const PreparedDataset& data, const std::vector<double>& rates,
@@ -237,7 +237,7 @@ Crops make_crops(const std::vector<LatentClip>& latents, const DiffusionExpertSp
 
 // The validation record at `step`: the EMA denoiser's epsilon loss on the fixed validation crops
 // at four timesteps with fixed noise, with the condition and with the null condition.
-nlohmann::json validation_record(DenoiserImpl& ema_model, const NoiseSchedule& schedule,
+nlohmann::json diffusion_validation_record(DenoiserImpl& ema_model, const NoiseSchedule& schedule,
                                  const std::vector<at::Tensor>& val_target,
                                  const std::vector<at::Tensor>& val_cond, const TrainConfig& train,
                                  const torch::Device& device, int64_t step) {
@@ -389,10 +389,8 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     training.load_last();
     log_to(log, LogLevel::kInfo, "train-diffusion: resuming at step " + std::to_string(training.step()));
   }
-  int64_t params = 0;
-  for (const auto& p : model->parameters()) params += p.numel();
   log_to(log, LogLevel::kInfo,
-         "train-diffusion: " + direction + ", " + std::to_string(params) + " parameters, " +
+         "train-diffusion: " + direction + ", " + std::to_string(count_parameters(*model)) + " parameters, " +
              std::to_string(train_target.size()) + " training entries (clips x tempo rates), " +
              std::to_string(val_target.size()) + " validation crops of " + std::to_string(crop) +
              " latent frames, device " + device.str());
@@ -401,7 +399,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   // --- validation: fixed crops, timesteps and noise; conditional and null-condition loss ---
   if (!val_target.empty()) {
     hooks.validate = [&](int64_t step) {
-      return validation_record(*ema_model, schedule, val_target, val_cond, train, device, step);
+      return diffusion_validation_record(*ema_model, schedule, val_target, val_cond, train, device, step);
     };
   }
   hooks.checkpoint = [&](int64_t step, const nlohmann::json& validation) {

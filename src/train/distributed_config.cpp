@@ -1,4 +1,4 @@
-#include "momu/train/distributed_config.h"
+#include "train/distributed_config.h"
 
 #include <cmath>
 

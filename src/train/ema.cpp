@@ -1,4 +1,4 @@
-#include "momu/train/ema.h"
+#include "train/ema.h"
 
 #include <torch/torch.h>
 

@@ -1,14 +1,14 @@
-#include "momu/train/latent_cache.h"
+#include "train/latent_cache.h"
 
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cstdio>
 
+#include "data/clip_stretch.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
 #include "momu/core/error.h"
-#include "momu/data/clip_stretch.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
 
 namespace momu {
 

@@ -1,9 +1,9 @@
-#include "momu/train/metrics_log.h"
+#include "train/metrics_log.h"
 
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace momu {
 

@@ -1,11 +1,11 @@
-#include "momu/train/optimizer_state.h"
+#include "train/optimizer_state.h"
 
 #include <torch/torch.h>
 
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 
 namespace momu {
 

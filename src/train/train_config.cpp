@@ -1,11 +1,11 @@
-#include "momu/train/train_config.h"
+#include "train/train_config.h"
 
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
 
 namespace momu {
 

@@ -7,14 +7,14 @@
 #include <limits>
 #include <optional>
 
-#include "momu/io/atomic_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/module_weights.h"
-#include "momu/train/checkpoint_dir.h"
-#include "momu/train/ema.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/optimizer_state.h"
-#include "momu/train/train_step.h"
+#include "core/atomic_file.h"
+#include "core/checkpoint_dir.h"
+#include "io/safetensors.h"
+#include "model/module_weights.h"
+#include "train/ema.h"
+#include "train/metrics_log.h"
+#include "train/optimizer_state.h"
+#include "train/train_step.h"
 
 namespace momu {
 

@@ -25,12 +25,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_file.h"
 #include "momu/core/error.h"
 #include "momu/core/log.h"
-#include "momu/io/json_file.h"
-#include "momu/train/train_config.h"
 #include "train/checkpoint_json.h"
 #include "train/data_parallel.h"
+#include "train/train_config.h"
 
 namespace momu {
 

@@ -1,9 +1,10 @@
+#include "train/vae_run_config.h"
+
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
+#include "core/json_file.h"
 #include "momu/core/error.h"
-#include "momu/core/json_fields.h"
-#include "momu/io/json_file.h"
-#include "momu/train/vae_trainer.h"
 
 namespace momu {
 

@@ -1,4 +1,4 @@
-#include "momu/train/vae_trainer.h"
+#include "train/vae_trainer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -7,21 +7,21 @@
 #include <cmath>
 #include <random>
 
+#include "core/atomic_file.h"
+#include "core/checkpoint_dir.h"
+#include "core/json_file.h"
+#include "data/mel_statistics.h"
+#include "data/prepared_clip.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
+#include "model/module_weights.h"
 #include "momu/core/error.h"
 #include "momu/core/runtime.h"
-#include "momu/data/mel_statistics.h"
-#include "momu/data/prepared_clip.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/model/module_weights.h"
-#include "momu/train/checkpoint_dir.h"
-#include "momu/train/ema.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/optimizer_state.h"
-#include "momu/train/step_seed.h"
-#include "momu/train/train_step.h"
+#include "train/ema.h"
+#include "train/metrics_log.h"
+#include "train/optimizer_state.h"
+#include "train/step_seed.h"
+#include "train/train_step.h"
 #include "train/training_run.h"
 
 namespace momu {
@@ -134,7 +134,7 @@ nlohmann::json checkpoint_config(const std::string& stage, int64_t step, const B
 // The validation record at `step`: reconstruction and KL of the EMA model on fixed segments
 // (posterior mean decoded), the error in the data's units, and in stage motion the contrastive
 // loss and window retrieval over every validation window at once.
-nlohmann::json validation_record(ConvVae& ema_model, ConvVae* frozen_music,
+nlohmann::json vae_validation_record(ConvVae& ema_model, ConvVae* frozen_music,
                                  const std::vector<ClipData>& val_clips,
                                  const std::vector<std::pair<int, int64_t>>& val_picks,
                                  int64_t segment, const TrainConfig& train, const BicorVaeSpec& spec,
@@ -423,7 +423,7 @@ VaeTrainResult train_vae(const VaeTrainOptions& options, const LogSink& log,
   // --- validation ---
   if (!val_picks.empty()) {
     hooks.validate = [&](int64_t step) {
-      return validation_record(ema_model, frozen_music, val_clips, val_picks, segment, train, spec,
+      return vae_validation_record(ema_model, frozen_music, val_clips, val_picks, segment, train, spec,
                                device, step);
     };
   }

@@ -14,10 +14,6 @@ using namespace momu;
 
 namespace {
 
-at::Tensor json_vector(const nlohmann::json& j) {
-  return torch::tensor(j.get<std::vector<double>>(), torch::kFloat64);
-}
-
 int64_t count_common(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
   int64_t n = 0;
   for (int64_t f : a) n += std::count(b.begin(), b.end(), f) > 0 ? 1 : 0;
@@ -50,7 +46,7 @@ TEST(BeatGolden, MedianEnvelopeMatchesLibrosa) {
   for (const auto& clip : test::golden_clips()) {
     SCOPED_TRACE(clip);
     const auto ref =
-        json_vector(test::golden_clip_json(clip)["beat_track"]["onset_envelope_median"]);
+        test::json_vector(test::golden_clip_json(clip)["beat_track"]["onset_envelope_median"]);
     Audio a = load_audio(test::golden_dir() / (clip + "_22050.wav"));
     const auto env = onset_strength(a.samples, c);
     ASSERT_EQ(env.size(0), ref.size(0));
@@ -69,7 +65,7 @@ TEST(BeatGolden, TempoAndBeatsFromTheGoldenEnvelope) {
   for (const auto& clip : test::golden_clips()) {
     SCOPED_TRACE(clip);
     const auto g = test::golden_clip_json(clip)["beat_track"];
-    const BeatResult r = beat_track(json_vector(g["onset_envelope_median"]), BeatTrackConfig{});
+    const BeatResult r = beat_track(test::json_vector(g["onset_envelope_median"]), BeatTrackConfig{});
     EXPECT_NEAR(r.tempo_bpm, g["tempo"].get<double>(), 1e-3);
     const auto expected = g["beat_frames"].get<std::vector<int64_t>>();
     EXPECT_EQ(r.beat_frames, expected);

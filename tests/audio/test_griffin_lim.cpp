@@ -5,8 +5,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "momu/audio/griffin_lim.h"
-#include "momu/audio/logmel.h"
+#include "audio/griffin_lim.h"
+#include "audio/logmel.h"
 #include "momu/core/error.h"
 #include "momu/io/audio_file.h"
 #include "test_util.h"

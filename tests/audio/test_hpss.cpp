@@ -17,10 +17,6 @@ using namespace momu;
 
 namespace {
 
-at::Tensor json_vector(const nlohmann::json& j) {
-  return torch::tensor(j.get<std::vector<double>>(), torch::kFloat64);
-}
-
 // scipy.ndimage.median_filter along dim 1, mode 'reflect', by brute force.
 at::Tensor naive_median_rows(const at::Tensor& x, int size) {
   const int64_t rows = x.size(0);
@@ -133,7 +129,7 @@ TEST(HpssGolden, PercussiveEnvelopeTempoAndBeatsMatchLibrosa) {
     Audio a = load_audio(test::golden_dir() / (clip + "_30720.wav"));
     ASSERT_EQ(a.sample_rate_hz, 30720);
     const auto env = onset_strength(percussive(a.samples.to(torch::kFloat64)), oc);
-    const auto ref = json_vector(g["music_onset_env_60fps"]);
+    const auto ref = test::json_vector(g["music_onset_env_60fps"]);
     ASSERT_EQ(env.size(0), ref.size(0));
     const double rel = ((env - ref).abs().max() / ref.abs().max()).item<double>();
     worst_env = std::max(worst_env, rel);

@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "audio/logmel.h"
 #include "golden_util.h"
-#include "momu/audio/logmel.h"
 #include "momu/audio/mel.h"
 #include "momu/core/error.h"
 #include "momu/io/audio_file.h"

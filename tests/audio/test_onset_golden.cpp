@@ -13,14 +13,10 @@ using namespace momu;
 
 namespace {
 
-at::Tensor json_vector(const nlohmann::json& j) {
-  return torch::tensor(j.get<std::vector<double>>(), torch::kFloat64);
-}
-
 std::vector<int64_t> json_frames(const nlohmann::json& j) { return j.get<std::vector<int64_t>>(); }
 
 // The same click (a 2 ms decaying noise burst) at each of the given times, sr 22050.
-at::Tensor click_track(double seconds, const std::vector<double>& times_s, int sr = 22050) {
+at::Tensor clicks_at(double seconds, const std::vector<double>& times_s, int sr = 22050) {
   auto y = torch::zeros({static_cast<int64_t>(seconds * sr)}, torch::kFloat64);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
   const auto burst = torch::randn({44}, gen, torch::kFloat64) *
@@ -43,7 +39,7 @@ TEST(OnsetGolden, StrengthMatchesLibrosaOnEveryClip) {
     const auto golden = test::golden_clip_json(clip)["onset_strength"];
     Audio a = load_audio(test::golden_dir() / (clip + "_22050.wav"));
     const auto env = onset_strength(a.samples, OnsetStrengthConfig{});
-    const auto ref = json_vector(golden["values"]);
+    const auto ref = test::json_vector(golden["values"]);
     ASSERT_EQ(env.size(0), golden["n_frames"].get<int64_t>());
     ASSERT_EQ(env.size(0), ref.size(0));
     const double rel = ((env - ref).abs().max() / ref.abs().max()).item<double>();
@@ -124,7 +120,7 @@ TEST(Onset, ClickTrackGivesOnsetsAtTheClicks) {
   // that all of them give the same envelope peak.
   std::vector<double> clicks;
   for (int k = 0; k < 8; ++k) clicks.push_back((256.0 + 5 * 512 + k * 22 * 512) / 22050.0);
-  const auto y = click_track(4.0, clicks);
+  const auto y = clicks_at(4.0, clicks);
   for (const auto variant : {OnsetVariant::kLoris, OnsetVariant::kD2m}) {
     const OnsetResult r = detect_onsets(y, 22050, variant);
     ASSERT_EQ(r.times_s.size(), clicks.size()) << to_string(variant);
@@ -143,7 +139,7 @@ TEST(Onset, SilenceGivesAFlatEnvelopeAndNoOnsets) {
 }
 
 TEST(Onset, EnvelopeOptionsBehaveLikeLibrosa) {
-  const auto y = click_track(2.0, {0.3, 0.9, 1.5});
+  const auto y = clicks_at(2.0, {0.3, 0.9, 1.5});
   OnsetStrengthConfig c;
   const auto mean_env = onset_strength(y, c);
   // The first lag + n_fft / (2 hop) = 3 frames are the padding.

@@ -1,7 +1,7 @@
 #include <torch/torch.h>
 
+#include "audio/logmel.h"
 #include "audio/stft_chunks.h"
-#include "momu/audio/logmel.h"
 #include "momu/audio/mel.h"
 #include "momu/audio/stft.h"
 #include "momu/core/error.h"

@@ -21,12 +21,12 @@
 #include <vector>
 
 #include "cli/momu_process.h"
-#include "momu/io/atomic_file.h"
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/npy.h"
-#include "momu/io/safetensors.h"
 #include "momu/motion/skeleton.h"
 #include "test_util.h"
 #include "train/synthetic_dataset.h"

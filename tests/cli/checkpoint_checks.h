@@ -7,8 +7,9 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
+#include "core/json_file.h"
+#include "io/safetensors.h"
+#include "train/metrics_log.h"
 
 namespace momu::test {
 
@@ -34,6 +35,17 @@ inline void expect_same_tensors(const std::filesystem::path& a, const std::files
     ASSERT_TRUE(fb.tensors.count(name)) << name;
     EXPECT_TRUE(torch::equal(t, fb.tensors.at(name))) << name << " differs";
   }
+}
+
+// Training records of a metrics.jsonl without the timing fields (which differ between runs).
+inline std::vector<nlohmann::json> stable_metrics(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> out;
+  for (auto j : read_metrics(path)) {
+    j.erase("samples_per_s");
+    j.erase("seconds_per_step");
+    out.push_back(j);
+  }
+  return out;
 }
 
 }  // namespace momu::test

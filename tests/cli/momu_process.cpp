@@ -14,7 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "momu/io/atomic_folder.h"
+#include "core/atomic_folder.h"
 #include "test_util.h"
 
 extern char** environ;
@@ -29,7 +29,7 @@ std::string ExitStatus::text() const {
 
 namespace {
 
-std::string slurp(const fs::path& p) {
+std::string read_captured(const fs::path& p) {
   std::ifstream in(p);
   std::ostringstream s;
   s << in.rdbuf();
@@ -152,8 +152,8 @@ ExitStatus MomuProcess::wait() {
   return status_;
 }
 
-std::string MomuProcess::out() const { return slurp(out_path_); }
-std::string MomuProcess::err() const { return slurp(err_path_); }
+std::string MomuProcess::out() const { return read_captured(out_path_); }
+std::string MomuProcess::err() const { return read_captured(err_path_); }
 
 std::vector<std::string> temporaries_of(const fs::path& folder, pid_t pid) {
   std::vector<std::string> out;

@@ -54,7 +54,7 @@ class MomuProcess {
   std::filesystem::path out_path_, err_path_;
 };
 
-// Entries of `folder` that are temporaries of process `pid` (momu/io/atomic_folder.h), and
+// Entries of `folder` that are temporaries of process `pid` (core/atomic_folder.h), and
 // entries that are hidden temporaries of any process (".*.tmp-*", ".*.writing-*").
 std::vector<std::string> temporaries_of(const std::filesystem::path& folder, pid_t pid);
 std::vector<std::string> any_temporaries(const std::filesystem::path& folder);

@@ -21,13 +21,13 @@
 
 #include "cli/checkpoint_checks.h"
 #include "cli/momu_process.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/vae_trainer.h"
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "io/safetensors.h"
 #include "test_util.h"
+#include "train/metrics_log.h"
 #include "train/synthetic_dataset.h"
+#include "train/vae_trainer.h"
 
 namespace momu {
 namespace {

@@ -17,13 +17,13 @@
 
 #include "cli/checkpoint_checks.h"
 #include "cli/momu_process.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/vae_trainer.h"
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "io/safetensors.h"
 #include "test_util.h"
+#include "train/metrics_log.h"
 #include "train/synthetic_dataset.h"
+#include "train/vae_trainer.h"
 
 namespace momu {
 namespace {
@@ -35,17 +35,6 @@ namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
 std::string json_text(const nlohmann::json& j) { return j.dump(2) + "\n"; }
-
-// Metrics without the timing fields.
-std::vector<nlohmann::json> stable_metrics(const fs::path& path) {
-  std::vector<nlohmann::json> out;
-  for (auto j : read_metrics(path)) {
-    j.erase("samples_per_s");
-    j.erase("seconds_per_step");
-    out.push_back(j);
-  }
-  return out;
-}
 
 // When a run is killed.
 enum class KillAt {
@@ -173,15 +162,15 @@ double run_straight(const std::vector<std::string>& args, const fs::path& out) {
 }
 
 void expect_same_runs(const fs::path& straight, const fs::path& killed) {
-  expect_same_tensors(straight / "last" / "model.safetensors",
+  test::expect_same_tensors(straight / "last" / "model.safetensors",
                       killed / "last" / "model.safetensors");
-  expect_same_tensors(straight / "last" / "trainer" / "weights.safetensors",
+  test::expect_same_tensors(straight / "last" / "trainer" / "weights.safetensors",
                       killed / "last" / "trainer" / "weights.safetensors");
-  expect_same_tensors(straight / "best" / "model.safetensors",
+  test::expect_same_tensors(straight / "best" / "model.safetensors",
                       killed / "best" / "model.safetensors");
   EXPECT_EQ(read_json_file(straight / "last" / "trainer" / "state.json"),
             read_json_file(killed / "last" / "trainer" / "state.json"));
-  EXPECT_EQ(stable_metrics(straight / "metrics.jsonl"), stable_metrics(killed / "metrics.jsonl"));
+  EXPECT_EQ(test::stable_metrics(straight / "metrics.jsonl"), test::stable_metrics(killed / "metrics.jsonl"));
 }
 
 TEST(TrainKill, VaeTrainingSurvivesSigkillAtAnyMoment) {
@@ -232,7 +221,7 @@ TEST(TrainKill, DiffusionTrainingSurvivesSigkillAtAnyMoment) {
   const double work_s = run_straight(args, tmp.path() / "straight");
   train_with_kills(args, tmp.path() / "killed", work_s);
   expect_same_runs(tmp.path() / "straight", tmp.path() / "killed");
-  expect_same_tensors(tmp.path() / "straight" / "latents.safetensors",
+  test::expect_same_tensors(tmp.path() / "straight" / "latents.safetensors",
                       tmp.path() / "killed" / "latents.safetensors");
 }
 

@@ -7,17 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "io/npy.h"
+#include "io/safetensors.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/npy.h"
-#include "momu/io/safetensors.h"
 #include "test_util.h"
 
 using namespace momu;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 struct Case {
   std::string args;    // after "momu -q"
@@ -39,9 +37,9 @@ TEST(OptionLimits, GenerateRefusesInvalidNumbersBeforeAnyWork) {
   test::TempDir tmp;
   write_npy(tmp.path() / "m.npy", torch::randn({50, 23, 3}) * 30);
   const fs::path out = tmp.path() / "out";
-  const std::string joint = "generate --no-preview --out-dir " + q(out) + " ";
-  const std::string m2a = "generate --task motion2music --motion " + q(tmp.path() / "m.npy") +
-                          " --out " + q(tmp.path() / "o.wav") + " ";
+  const std::string joint = "generate --no-preview --out-dir " + test::shell_quoted(out) + " ";
+  const std::string m2a = "generate --task motion2music --motion " + test::shell_quoted(tmp.path() / "m.npy") +
+                          " --out " + test::shell_quoted(tmp.path() / "o.wav") + " ";
   const std::vector<Case> cases = {
       {joint + "--fps 1e-9", "--fps", out},
       {joint + "--fps 1e9", "--fps", out},
@@ -74,28 +72,28 @@ TEST(OptionLimits, MotionVerbsRefuseInvalidFrameRates) {
   write_wav(tmp.path() / "m.wav", audio);
   fs::create_directories(tmp.path() / "set");
   write_npy(tmp.path() / "set" / "a.npy", torch::randn({50, 23, 3}) * 30);
-  const std::string pair = "--motion " + q(npy) + " --music " + q(tmp.path() / "m.wav");
+  const std::string pair = "--motion " + test::shell_quoted(npy) + " --music " + test::shell_quoted(tmp.path() / "m.wav");
   const std::string set =
-      "--generated " + q(tmp.path() / "set") + " --reference " + q(tmp.path() / "set");
+      "--generated " + test::shell_quoted(tmp.path() / "set") + " --reference " + test::shell_quoted(tmp.path() / "set");
   const fs::path out = tmp.path() / "o.bvh";
   const fs::path mp4 = tmp.path() / "o.mp4";
   const std::vector<Case> cases = {
-      {"features motion-beats " + q(npy) + " --fps 1e-9", "--fps", {}},
-      {"features motion-beats " + q(npy) + " --fps nan", "--fps", {}},
-      {"features kinematic-amplitude " + q(npy) + " --fps inf", "--fps", {}},
-      {"features kinematic-amplitude " + q(npy) + " --bins 100000", "--bins", {}},
-      {"export " + q(npy) + " " + q(out) + " --fps nan", "--fps", out},
-      {"render --motion " + q(npy) + " --out " + q(mp4) + " --video-fps 1e9", "--video-fps", mp4},
-      {"render --motion " + q(npy) + " --out " + q(mp4) + " --fps 1e-9", "--fps", mp4},
-      {"render --motion " + q(npy) + " --out " + q(mp4) + " --elevation nan", "--elevation", mp4},
-      {"render --motion " + q(npy) + " --out " + q(mp4) + " --music-start nan", "--music-start",
+      {"features motion-beats " + test::shell_quoted(npy) + " --fps 1e-9", "--fps", {}},
+      {"features motion-beats " + test::shell_quoted(npy) + " --fps nan", "--fps", {}},
+      {"features kinematic-amplitude " + test::shell_quoted(npy) + " --fps inf", "--fps", {}},
+      {"features kinematic-amplitude " + test::shell_quoted(npy) + " --bins 100000", "--bins", {}},
+      {"export " + test::shell_quoted(npy) + " " + test::shell_quoted(out) + " --fps nan", "--fps", out},
+      {"render --motion " + test::shell_quoted(npy) + " --out " + test::shell_quoted(mp4) + " --video-fps 1e9", "--video-fps", mp4},
+      {"render --motion " + test::shell_quoted(npy) + " --out " + test::shell_quoted(mp4) + " --fps 1e-9", "--fps", mp4},
+      {"render --motion " + test::shell_quoted(npy) + " --out " + test::shell_quoted(mp4) + " --elevation nan", "--elevation", mp4},
+      {"render --motion " + test::shell_quoted(npy) + " --out " + test::shell_quoted(mp4) + " --music-start nan", "--music-start",
        mp4},
-      {"render --motion " + q(npy) + " --out " + q(mp4) + " --width 100000", "--width", mp4},
+      {"render --motion " + test::shell_quoted(npy) + " --out " + test::shell_quoted(mp4) + " --width 100000", "--width", mp4},
       {"eval bas " + pair + " --fps 0", "--fps", {}},
       {"eval alignment " + pair + " --fps 0", "--fps", {}},
       {"eval motion-beats " + pair + " --fps nan", "--fps", {}},
       {"eval fid " + set + " --fps 0", "--fps", {}},
-      {"eval plausibility --motion " + q(npy) + " --fps -25", "--fps", {}},
+      {"eval plausibility --motion " + test::shell_quoted(npy) + " --fps -25", "--fps", {}},
   };
   for (const auto& c : cases) expect_refused(c);
 }
@@ -104,28 +102,28 @@ TEST(OptionLimits, OtherVerbsRefuseInvalidNumbers) {
   test::TempDir tmp;
   const fs::path out = tmp.path() / "out";
   const fs::path wav = tmp.path() / "o.wav";
-  const std::string decode = "decode --vae " + q(tmp.path() / "vae") + " --latents " +
-                             q(tmp.path() / "l.safetensors") + " --out " + q(wav);
+  const std::string decode = "decode --vae " + test::shell_quoted(tmp.path() / "vae") + " --latents " +
+                             test::shell_quoted(tmp.path() / "l.safetensors") + " --out " + test::shell_quoted(wav);
   const std::vector<Case> cases = {
       {"--threads 100000 info", "--threads", {}},
       {"--threads -1 info", "--threads", {}},
       {decode + " --fps nan", "--fps", wav},
       {decode + " --iterations 0", "--iterations", wav},
-      {"encode --vae x --motion m.npy --fps nan --out " + q(out), "--fps", out},
+      {"encode --vae x --motion m.npy --fps nan --out " + test::shell_quoted(out), "--fps", out},
       {"bench --seconds 1e-9", "--seconds", {}},
       {"bench --joint-memory-seconds nan", "--joint-memory-seconds", {}},
-      {"eval-generate --data " + q(tmp.path()) + " --steps -1 --out " + q(out), "--steps", out},
-      {"eval-generate --data " + q(tmp.path()) + " --max-seconds nan --out " + q(out),
+      {"eval-generate --data " + test::shell_quoted(tmp.path()) + " --steps -1 --out " + test::shell_quoted(out), "--steps", out},
+      {"eval-generate --data " + test::shell_quoted(tmp.path()) + " --max-seconds nan --out " + test::shell_quoted(out),
        "--max-seconds", out},
-      {"eval-generate --data " + q(tmp.path()) + " --joint-seconds 1e-9 --out " + q(out),
+      {"eval-generate --data " + test::shell_quoted(tmp.path()) + " --joint-seconds 1e-9 --out " + test::shell_quoted(out),
        "--joint-seconds", out},
-      {"prepare --dataset pairs --root " + q(tmp.path()) + " --out " + q(out) + " --fps nan",
+      {"prepare --dataset pairs --root " + test::shell_quoted(tmp.path()) + " --out " + test::shell_quoted(out) + " --fps nan",
        "--fps", out},
-      {"prepare --dataset pairs --root " + q(tmp.path()) + " --out " + q(out) + " --workers 100000",
+      {"prepare --dataset pairs --root " + test::shell_quoted(tmp.path()) + " --out " + test::shell_quoted(out) + " --workers 100000",
        "--workers", out},
-      {"plot --metrics m.jsonl --out " + q(tmp.path() / "p.png") + " --width 1000000", "--width",
+      {"plot --metrics m.jsonl --out " + test::shell_quoted(tmp.path() / "p.png") + " --width 1000000", "--width",
        tmp.path() / "p.png"},
-      {"train-vae --stage music --data " + q(tmp.path()) + " --out " + q(out) + " --lambda-c nan",
+      {"train-vae --stage music --data " + test::shell_quoted(tmp.path()) + " --out " + test::shell_quoted(out) + " --lambda-c nan",
        "--lambda-c", out},
   };
   for (const auto& c : cases) expect_refused(c);
@@ -135,10 +133,10 @@ TEST(OptionLimits, ValuesInRangeStillParse) {
   // In-range values get past the parser (and fail later for the missing files: not exit 2).
   test::TempDir tmp;
   const auto r = test::run_momu("-q --threads 2 features motion-beats " +
-                                q(tmp.path() / "missing.npy") + " --fps 1000");
+                                test::shell_quoted(tmp.path() / "missing.npy") + " --fps 1000");
   EXPECT_EQ(r.exit_code, 3) << r.err;
-  const auto g = test::run_momu("-q export " + q(tmp.path() / "missing.npy") + " " +
-                                q(tmp.path() / "o.json") + " --fps 1");
+  const auto g = test::run_momu("-q export " + test::shell_quoted(tmp.path() / "missing.npy") + " " +
+                                test::shell_quoted(tmp.path() / "o.json") + " --fps 1");
   EXPECT_EQ(g.exit_code, 3) << g.err;
 }
 
@@ -157,15 +155,15 @@ TEST(LatentFiles, BadFrameCountsAreFormatErrorsNamingTheFile) {
   for (const std::string frames :
        {"garbage", "-5", "0", "7.5", "99999999999999999999", "1000000"}) {
     SCOPED_TRACE(frames);
-    const auto r = test::run_momu("-q decode --vae " + q(vae) + " --latents " +
-                                  q(latent_file(frames)) + " --out " + q(out));
+    const auto r = test::run_momu("-q decode --vae " + test::shell_quoted(vae) + " --latents " +
+                                  test::shell_quoted(latent_file(frames)) + " --out " + test::shell_quoted(out));
     EXPECT_EQ(r.exit_code, 4) << r.err;
     EXPECT_NE(r.err.find("l.safetensors"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("'frames'"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(out));
   }
-  const auto r = test::run_momu("-q decode --vae " + q(vae) + " --latents " + q(latent_file("7")) +
-                                " --out " + q(out));
+  const auto r = test::run_momu("-q decode --vae " + test::shell_quoted(vae) + " --latents " + test::shell_quoted(latent_file("7")) +
+                                " --out " + test::shell_quoted(out));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(read_npy(out).data.size(1), 7);
 }

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "cli/momu_process.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
-#include "momu/io/npy.h"
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "io/npy.h"
 #include "test_util.h"
 #include "train/synthetic_dataset.h"
 
@@ -31,21 +31,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (!path) return false;
-  std::stringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (::access((fs::path(dir) / program).c_str(), X_OK) == 0) return true;
-  }
-  return false;
-}
-
 #define MOMU_REQUIRE_FFMPEG()                                                             \
   do {                                                                                    \
-    if (!on_path("ffmpeg") || !on_path("ffprobe")) {                                      \
+    if (!test::on_path("ffmpeg") || !test::on_path("ffprobe")) {                                      \
       GTEST_SKIP() << "skipped: ffmpeg/ffprobe are not installed (run scripts/setup.sh)"; \
     }                                                                                     \
   } while (0)
@@ -60,7 +48,7 @@ void write_dance(const fs::path& path, int64_t frames) {
 }
 
 // Every entry under `dir`, recursively, with its size (what "nothing written" compares).
-std::set<std::string> snapshot(const fs::path& dir) {
+std::set<std::string> tree_snapshot(const fs::path& dir) {
   std::set<std::string> out;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     const std::string rel = fs::relative(e.path(), dir).string();
@@ -69,20 +57,6 @@ std::set<std::string> snapshot(const fs::path& dir) {
   return out;
 }
 
-std::set<std::string> names_in(const fs::path& dir) {
-  std::set<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
-  return out;
-}
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void write_text(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
 // A fake `ffmpeg` (first on PATH for a child) that reads its input, writes `content` to its
 // output file (the last argument, "file:<path>"), prints `stderr_text` and exits 0.
@@ -90,7 +64,7 @@ fs::path fake_ffmpeg(const fs::path& dir, const std::string& content,
                      const std::string& stderr_text) {
   fs::create_directories(dir);
   const fs::path script = dir / "ffmpeg";
-  write_text(script,
+  test::write_text(script,
              "#!/bin/sh\n"
              "for a in \"$@\"; do last=\"$a\"; done\n"
              "cat > /dev/null\n" +
@@ -119,9 +93,9 @@ TEST(OutputSafety, WritesPastTheFileSizeLimitFailCleanly) {
     EXPECT_TRUE(s.exited && s.code == 3) << s.text() << ": " << p.err();
     EXPECT_NE(p.err().find(name), std::string::npos) << p.err();
     EXPECT_NE(p.err().find("File too large"), std::string::npos) << p.err();
-    EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
+    EXPECT_EQ(test::names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
   }
-  if (on_path("ffmpeg") && on_path("ffprobe")) {
+  if (test::on_path("ffmpeg") && test::on_path("ffprobe")) {
     // ffmpeg inherits the limit (and momu's ignored SIGXFSZ): its failure is momu's exit 3.
     test::MomuProcess p({"-q", "render", "--motion", dance.string(), "--out",
                          (tmp.path() / "v.mp4").string(), "--width", "160", "--height", "120"},
@@ -129,7 +103,7 @@ TEST(OutputSafety, WritesPastTheFileSizeLimitFailCleanly) {
     const test::ExitStatus s = p.wait();
     EXPECT_TRUE(s.exited && s.code == 3) << s.text() << ": " << p.err();
     EXPECT_NE(p.err().find("v.mp4"), std::string::npos) << p.err();
-    EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
+    EXPECT_EQ(test::names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
   }
 }
 
@@ -177,16 +151,16 @@ TEST(OutputSafety, SigtermAndSigintDuringARenderLeaveNoTemporary) {
     EXPECT_FALSE(s.exited) << s.text() << ": " << p.err();
     EXPECT_EQ(s.signal, sig);
     std::this_thread::sleep_for(milliseconds(200));  // ffmpeg was killed: it writes nothing more
-    EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
+    EXPECT_EQ(test::names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
   }
 }
 
 TEST(OutputSafety, OutputLocationsAreCheckedBeforeAnyWork) {
   test::TempDir tmp;
   const fs::path file = tmp.path() / "a-file";
-  write_text(file, "x");
+  test::write_text(file, "x");
   // Inputs that do not exist: a verb that read them before checking its outputs would name them.
-  const std::string in = q(tmp.path() / "no-input");
+  const std::string in = test::shell_quoted(tmp.path() / "no-input");
   struct Case {
     std::string args;    // before the output location
     std::string suffix;  // the output's name in a folder
@@ -213,12 +187,12 @@ TEST(OutputSafety, OutputLocationsAreCheckedBeforeAnyWork) {
   };
   auto expect_refused = [&](const std::string& args, const fs::path& shown) {
     SCOPED_TRACE(args);
-    const auto before = snapshot(tmp.path());
+    const auto before = tree_snapshot(tmp.path());
     const auto r = test::run_momu("-q " + args);
     EXPECT_EQ(r.exit_code, 3) << r.err;
     EXPECT_NE(r.err.find(shown.string()), std::string::npos) << r.err;
     EXPECT_EQ(r.err.find("no-input"), std::string::npos) << "an input was read first: " << r.err;
-    EXPECT_EQ(snapshot(tmp.path()), before) << "something was written";
+    EXPECT_EQ(tree_snapshot(tmp.path()), before) << "something was written";
   };
   std::vector<fs::path> unwritable;
   if (::geteuid() != 0) {  // root may write into a read-only folder
@@ -233,22 +207,22 @@ TEST(OutputSafety, OutputLocationsAreCheckedBeforeAnyWork) {
     const fs::path folder = tmp.path() / ("folder-" + c.suffix);  // with the right extension
     fs::create_directories(folder);
     const std::vector<fs::path> bad = {tmp.path() / "missing" / c.suffix, file / c.suffix, folder};
-    expect_refused(c.args + " " + q(bad[i % bad.size()]), bad[i % bad.size()]);
+    expect_refused(c.args + " " + test::shell_quoted(bad[i % bad.size()]), bad[i % bad.size()]);
     if (!unwritable.empty() && i < 2) {
-      expect_refused(c.args + " " + q(unwritable[0] / c.suffix), unwritable[0]);
+      expect_refused(c.args + " " + test::shell_quoted(unwritable[0] / c.suffix), unwritable[0]);
     }
   }
   for (size_t i = 0; i < dir_outputs.size(); ++i) {
     const std::vector<fs::path> bad = {file, file / "sub"};
-    expect_refused(dir_outputs[i] + " " + q(bad[i % 2]), bad[i % 2]);
+    expect_refused(dir_outputs[i] + " " + test::shell_quoted(bad[i % 2]), bad[i % 2]);
     if (!unwritable.empty() && i < 2) {
-      expect_refused(dir_outputs[i] + " " + q(unwritable[0] / "sub"), unwritable[0]);
+      expect_refused(dir_outputs[i] + " " + test::shell_quoted(unwritable[0] / "sub"), unwritable[0]);
     }
   }
-  if (on_path("ffmpeg")) {  // --preview is checked with --out, before the model is loaded
+  if (test::on_path("ffmpeg")) {  // --preview is checked with --out, before the model is loaded
     const fs::path bad = tmp.path() / "missing" / "p.mp4";
     expect_refused("generate --task music2motion --music " + in + " --out " +
-                       q(tmp.path() / "o.json") + " --preview " + q(bad),
+                       test::shell_quoted(tmp.path() / "o.json") + " --preview " + test::shell_quoted(bad),
                    bad);
   }
   for (const auto& ro : unwritable) ::chmod(ro.c_str(), 0755);
@@ -292,10 +266,10 @@ TEST(OutputSafety, RenderProbesWhatFfmpegWroteBeforeReportingSuccess) {
     EXPECT_NE(p.err().find(out.string()), std::string::npos) << p.err();
     EXPECT_NE(p.err().find(f.message), std::string::npos) << p.err();
     fs::remove_all(bin);
-    EXPECT_EQ(names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
+    EXPECT_EQ(test::names_in(tmp.path()), (std::set<std::string>{"m.npy"}));
   }
   // The real ffmpeg passes the probe.
-  const auto r = test::run_momu("-q render --motion " + q(dance) + " --out " + q(out) +
+  const auto r = test::run_momu("-q render --motion " + test::shell_quoted(dance) + " --out " + test::shell_quoted(out) +
                                 " --width 160 --height 120");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(fs::is_regular_file(out));
@@ -314,8 +288,8 @@ TEST(OutputSafety, EvalFidNamesTheFilesWhoseSkeletonsDiffer) {
   write_npy(tmp.path() / "smpl" / "e.npy", torch::randn({100, 24, 3}) * 0.15);
   write_npy(tmp.path() / "smpl" / "f.npy", torch::randn({100, 24, 3}) * 0.15);
   // A 2D motion cannot be mapped onto the 3D skeleton: both files are named.
-  auto r = test::run_momu("eval fid --generated " + q(tmp.path() / "mixed") + " --reference " +
-                          q(tmp.path() / "dwm"));
+  auto r = test::run_momu("eval fid --generated " + test::shell_quoted(tmp.path() / "mixed") + " --reference " +
+                          test::shell_quoted(tmp.path() / "dwm"));
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_NE(r.err.find("a.npy"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("b.npy"), std::string::npos) << r.err;
@@ -323,14 +297,14 @@ TEST(OutputSafety, EvalFidNamesTheFilesWhoseSkeletonsDiffer) {
   EXPECT_NE(r.err.find("2D"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("stack"), std::string::npos) << r.err;
   // SMPL-24 motions are retargeted onto dwm23 first, with a line per file.
-  r = test::run_momu("eval fid --json --generated " + q(tmp.path() / "smpl") + " --reference " +
-                     q(tmp.path() / "dwm"));
+  r = test::run_momu("eval fid --json --generated " + test::shell_quoted(tmp.path() / "smpl") + " --reference " +
+                     test::shell_quoted(tmp.path() / "dwm"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("e.npy: retargeted skeleton 'smpl24'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("f.npy: retargeted"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("units m"), std::string::npos) << r.err;
-  r = test::run_momu("eval fid --json --generated " + q(tmp.path() / "dwm") + " --reference " +
-                     q(tmp.path() / "dwm"));
+  r = test::run_momu("eval fid --json --generated " + test::shell_quoted(tmp.path() / "dwm") + " --reference " +
+                     test::shell_quoted(tmp.path() / "dwm"));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("retargeted"), std::string::npos) << r.err;
 }
@@ -343,33 +317,33 @@ TEST(OutputSafety, JointGenerationIsWrittenAsASet) {
   // A folder holding only an earlier set: replaced whole; its preview (not made now) goes.
   const fs::path a = tmp.path() / "a";
   fs::create_directories(a);
-  for (const char* f : {"music.wav", "motion.json", "preview.mp4"}) write_text(a / f, "old");
-  auto r = test::run_momu(joint + q(a) + " --no-preview");
+  for (const char* f : {"music.wav", "motion.json", "preview.mp4"}) test::write_text(a / f, "old");
+  auto r = test::run_momu(joint + test::shell_quoted(a) + " --no-preview");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(names_in(a), set_no_preview);
-  EXPECT_NE(read_text(a / "music.wav"), "old");
+  EXPECT_EQ(test::names_in(a), set_no_preview);
+  EXPECT_NE(test::read_text(a / "music.wav"), "old");
   // A folder with other files: they stay; the earlier set's files are all replaced or removed.
   const fs::path b = tmp.path() / "b";
   fs::create_directories(b);
-  for (const char* f : {"notes.txt", "motion.bvh", "preview.mp4"}) write_text(b / f, "old");
-  r = test::run_momu(joint + q(b) + " --no-preview");
+  for (const char* f : {"notes.txt", "motion.bvh", "preview.mp4"}) test::write_text(b / f, "old");
+  r = test::run_momu(joint + test::shell_quoted(b) + " --no-preview");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(names_in(b),
+  EXPECT_EQ(test::names_in(b),
             (std::set<std::string>{"notes.txt", "music.wav", "motion.json", "motion.bvh"}));
-  EXPECT_EQ(read_text(b / "notes.txt"), "old");
-  EXPECT_NE(read_text(b / "motion.bvh"), "old");
+  EXPECT_EQ(test::read_text(b / "notes.txt"), "old");
+  EXPECT_NE(test::read_text(b / "motion.bvh"), "old");
   EXPECT_TRUE(test::any_temporaries(tmp.path()).empty());
   // A set that fails on its last file (the preview: an ffmpeg that writes garbage) changes
   // nothing: the earlier set stays whole.
-  if (on_path("ffprobe")) {
-    const auto before = snapshot(a);
+  if (test::on_path("ffprobe")) {
+    const auto before = tree_snapshot(a);
     const fs::path bin = fake_ffmpeg(tmp.path() / "bin", "not a video", "");
     test::MomuProcess p({"-q", "generate", "--task", "joint", "--seconds", "1", "--steps", "2",
                          "--out-dir", a.string()},
                         {-1, {bin.string()}});
     const test::ExitStatus s = p.wait();
     EXPECT_TRUE(s.exited && s.code == 3) << s.text() << ": " << p.err();
-    EXPECT_EQ(snapshot(a), before);
+    EXPECT_EQ(tree_snapshot(a), before);
     fs::remove_all(bin);
     EXPECT_TRUE(test::any_temporaries(tmp.path()).empty());
   }

@@ -1,4 +1,4 @@
-// Beat clocks (include/momu/core/beat_clock.h, audio/music_clock.h, motion/motion_clock.h): from
+// Beat clocks (src/core/beat_clock.h, audio/music_clock.h, motion/motion_clock.h): from
 // beat times, from a click track, from a stepping motion; the same clock from music and motion at
 // the same tempo, half a beat of shift, tempo octaves, and the real Dance with Melody pairs.
 #include <gtest/gtest.h>
@@ -8,20 +8,19 @@
 #include <iostream>
 #include <vector>
 
-#include "momu/audio/music_clock.h"
-#include "momu/core/beat_clock.h"
+#include "audio/music_clock.h"
+#include "core/beat_clock.h"
+#include "data/discover.h"
+#include "data/prepare.h"
+#include "data/prepared_clip.h"
 #include "momu/core/error.h"
-#include "momu/data/pair_source.h"
-#include "momu/data/prepare.h"
-#include "momu/data/prepared_clip.h"
-#include "momu/motion/motion_clock.h"
 #include "momu/motion/skeleton.h"
+#include "motion/motion_clock.h"
 #include "test_util.h"
 
 namespace momu {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 std::vector<double> grid(double bpm, double first_s, double until_s) {
   std::vector<double> b;
@@ -30,7 +29,7 @@ std::vector<double> grid(double bpm, double first_s, double until_s) {
 }
 
 // Clicks (2 ms noise bursts) at the beats; every `accent`-th click from `accent_offset` 4x louder.
-at::Tensor click_track(const std::vector<double>& beats, double seconds, int sr, int accent = 1,
+at::Tensor accented_click_track(const std::vector<double>& beats, double seconds, int sr, int accent = 1,
                        int accent_offset = 0) {
   torch::manual_seed(3);
   at::Tensor y = torch::zeros({static_cast<int64_t>(seconds * sr)}, torch::kFloat64);
@@ -56,7 +55,7 @@ at::Tensor stepping_motion(double bpm, double first_step_s, double seconds, doub
   at::Tensor p = torch::zeros({t, static_cast<int64_t>(sk.num_joints()), 3}, torch::kFloat64);
   for (int j = 0; j < sk.num_joints(); ++j) p.select(1, j).select(1, 1).fill_(100.0 + 3.0 * j);
   const at::Tensor time = torch::arange(t, torch::kFloat64) / fps;
-  const at::Tensor x = 30.0 * (time + torch::sin(2 * kPi * f * (time - c)) / (2 * kPi * f));
+  const at::Tensor x = 30.0 * (time + torch::sin(2 * M_PI * f * (time - c)) / (2 * M_PI * f));
   for (int j : sk.foot_joints) p.select(1, j).select(1, 0).copy_(x);
   return p.to(torch::kFloat32);
 }
@@ -126,20 +125,20 @@ TEST(BeatClock, ClickTrackAndSteppingMotionAtOneTempoGiveOneClock) {
     const double fps = 62.5, seconds = 40.0;
     const auto beats = grid(bpm, 0.4, seconds);
     const at::Tensor times = frame_times(static_cast<int64_t>(seconds * 31.25), 31.25);
-    const BeatClock music = music_beat_clock(click_track(beats, seconds, 22050), 22050, times);
+    const BeatClock music = music_beat_clock(accented_click_track(beats, seconds, 22050), 22050, times);
     EXPECT_NEAR(music.mean_tempo_bpm(), bpm, 0.03 * bpm) << bpm;
     const BeatClock given = beat_clock_from_beats(beats, times);
-    EXPECT_GT(clock_agreement(music, given), std::cos(2 * kPi * 0.06)) << "tracker vs the clicks, " << bpm;
+    EXPECT_GT(clock_agreement(music, given), std::cos(2 * M_PI * 0.06)) << "tracker vs the clicks, " << bpm;
     const Skeleton sk = dance_with_melody_skeleton();
     const BeatClock dance = motion_beat_clock(stepping_motion(bpm, 0.4, seconds, fps), sk, fps, times);
     EXPECT_NEAR(dance.mean_tempo_bpm(), bpm, 0.02 * bpm) << bpm;
     double diff = 0;
     const double agree = clock_agreement(dance, given, &diff);
-    EXPECT_GT(agree, std::cos(2 * kPi * 0.05)) << "dance vs clicks at " << bpm << " BPM: " << diff << " beats";
+    EXPECT_GT(agree, std::cos(2 * M_PI * 0.05)) << "dance vs clicks at " << bpm << " BPM: " << diff << " beats";
     EXPECT_GT(dance.confidence, 0.9);
     // Half a beat later, the dance's clock turns half a beat.
     const BeatClock late = motion_beat_clock(stepping_motion(bpm, 0.4 + 30.0 / bpm, seconds, fps), sk, fps, times);
-    EXPECT_LT(clock_agreement(late, given, &diff), -std::cos(2 * kPi * 0.05)) << bpm;
+    EXPECT_LT(clock_agreement(late, given, &diff), -std::cos(2 * M_PI * 0.05)) << bpm;
     EXPECT_NEAR(std::abs(wrapped(diff)), 0.5, 0.05);
     // A tempo hint keeps the search near it.
     const BeatClock hinted = motion_beat_clock(stepping_motion(bpm, 0.4, seconds, fps), sk, fps, times, {}, 2 * bpm);
@@ -154,14 +153,14 @@ TEST(BeatClock, OctaveErrorsOfMusicAndMotionAreHandled) {
   const BeatClock given = beat_clock_from_beats(beats, times);
   // Music in double time with accents on the beats of `given`.
   const auto dbl = grid(2 * bpm, 0.5, seconds);
-  const BeatClock music = music_beat_clock(click_track(dbl, seconds, 22050, 2, 0), 22050, times);
+  const BeatClock music = music_beat_clock(accented_click_track(dbl, seconds, 22050, 2, 0), 22050, times);
   EXPECT_NEAR(music.mean_tempo_bpm(), bpm, 0.03 * bpm);
-  EXPECT_GT(clock_agreement(music, given), std::cos(2 * kPi * 0.08)) << "the accented half is kept";
+  EXPECT_GT(clock_agreement(music, given), std::cos(2 * M_PI * 0.08)) << "the accented half is kept";
   // A dance stepping on every second beat still gives the beat tempo and its phase.
   const Skeleton sk = dance_with_melody_skeleton();
   const BeatClock slow = motion_beat_clock(stepping_motion(bpm, 0.5, seconds, fps, 2.0), sk, fps, times);
   EXPECT_NEAR(slow.mean_tempo_bpm(), bpm, 0.02 * bpm);
-  EXPECT_GT(clock_agreement(slow, given), std::cos(2 * kPi * 0.05));
+  EXPECT_GT(clock_agreement(slow, given), std::cos(2 * M_PI * 0.05));
 }
 
 // The feet of a dwm23 dancer glide with a speed that pulses at `bpm` (as stepping_motion) plus a
@@ -172,11 +171,11 @@ at::Tensor stepping_with_unsteady_pattern(double bpm, double other_bpm, double s
   const int64_t t = static_cast<int64_t>(seconds * fps);
   const double f = bpm / 60.0, g = other_bpm / 60.0;
   torch::manual_seed(11);
-  const at::Tensor jumps = torch::rand({static_cast<int64_t>(seconds / hold_s) + 2}, torch::kFloat64) * 2 * kPi;
+  const at::Tensor jumps = torch::rand({static_cast<int64_t>(seconds / hold_s) + 2}, torch::kFloat64) * 2 * M_PI;
   const at::Tensor time = torch::arange(t, torch::kFloat64) / fps;
   const at::Tensor held = jumps.index_select(0, (time / hold_s).floor().to(torch::kLong));
-  const at::Tensor speed = 30.0 * (1 + torch::cos(2 * kPi * f * time + 2 * kPi * 0.287)) +
-                           45.0 * (1 + torch::cos(2 * kPi * g * time + held));
+  const at::Tensor speed = 30.0 * (1 + torch::cos(2 * M_PI * f * time + 2 * M_PI * 0.287)) +
+                           45.0 * (1 + torch::cos(2 * M_PI * g * time + held));
   const at::Tensor x = speed.cumsum(0) / fps;
   at::Tensor p = torch::zeros({t, static_cast<int64_t>(sk.num_joints()), 3}, torch::kFloat64);
   for (int j = 0; j < sk.num_joints(); ++j) p.select(1, j).select(1, 1).fill_(100.0 + 3.0 * j);
@@ -212,7 +211,7 @@ TEST(BeatClock, BeatLockWarpsADanceOntoTheMusic) {
   ASSERT_EQ(locked.sizes(), dance.sizes());
   const BeatClock after = motion_beat_clock(locked, sk, fps, times);
   EXPECT_NEAR(after.mean_tempo_bpm(), 100.0, 2.0);
-  EXPECT_GT(clock_agreement(after, music), std::cos(2 * kPi * 0.06));
+  EXPECT_GT(clock_agreement(after, music), std::cos(2 * M_PI * 0.06));
   // Identity when the clocks agree.
   EXPECT_TRUE(torch::allclose(warp_to_beat_clock(dance, own, own), dance, 1e-4, 1e-3));
   EXPECT_THROW(warp_to_beat_clock(dance.narrow(0, 0, 10), own, music), ShapeError);

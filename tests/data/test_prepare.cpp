@@ -5,12 +5,12 @@
 
 #include <fstream>
 
+#include "core/atomic_file.h"
+#include "data/dwm_alignment.h"
+#include "data/mel_statistics.h"
+#include "data/prepare.h"
+#include "data/split.h"
 #include "momu/core/error.h"
-#include "momu/data/dwm_alignment.h"
-#include "momu/data/mel_statistics.h"
-#include "momu/data/prepare.h"
-#include "momu/data/split.h"
-#include "momu/io/atomic_file.h"
 #include "momu/io/audio_file.h"
 #include "momu/io/motion_file.h"
 #include "momu/motion/skeleton.h"

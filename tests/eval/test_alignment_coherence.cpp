@@ -11,11 +11,10 @@ using namespace momu;
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 constexpr double kFirstBeat = 0.3;
 
 // Clicks every 0.5 s (120 BPM) at 22050 Hz.
-at::Tensor click_track(double seconds) {
+at::Tensor steady_click_track(double seconds) {
   const int sr = 22050;
   auto y = torch::zeros({static_cast<int64_t>(seconds * sr)}, torch::kFloat64);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
@@ -36,7 +35,7 @@ at::Tensor locked_motion(double seconds, double fps, double f_hz, double peak_s)
   double x = 0.0;
   for (int64_t i = 0; i < t; ++i) {
     const double time = i / fps;
-    x += (1.0 + std::cos(2 * kPi * f_hz * (time - peak_s))) * 10.0 / fps;
+    x += (1.0 + std::cos(2 * M_PI * f_hz * (time - peak_s))) * 10.0 / fps;
     for (int j : {9, 10, 11, 18, 19, 20}) joints[i][j][0] = static_cast<float>(x);
   }
   return joints;
@@ -46,7 +45,7 @@ at::Tensor locked_motion(double seconds, double fps, double f_hz, double peak_s)
 
 TEST(AlignmentCoherence, LockedFootSpeedGivesHighBlcAndBpcFlipsUnderHalfBeatShift) {
   const double fps = 62.5, seconds = 40.0;
-  const auto y = click_track(seconds);
+  const auto y = steady_click_track(seconds);
   const Skeleton sk = dance_with_melody_skeleton();
   // Foot speed peaks 0.287 beats before each click: BPC near +1, lag near 0.
   const double lead = 0.287 * 0.5;
@@ -89,7 +88,7 @@ TEST(AlignmentCoherence, HighPassAndSpeeds) {
 
 TEST(AlignmentCoherence, ShortClipUsesOneWindowAndConfigRoundTrips) {
   const double fps = 25.0;
-  const auto y = click_track(8.0);
+  const auto y = steady_click_track(8.0);
   const auto r = alignment_coherence(locked_motion(8.0, fps, 2.0, kFirstBeat - 0.1435),
                                      dance_with_melody_skeleton(), fps, y);
   EXPECT_GT(r.foot.blc, 0.9);  // a single window: |C| = 1 up to the envelope's shape

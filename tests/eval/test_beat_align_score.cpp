@@ -2,10 +2,10 @@
 #include <torch/torch.h>
 
 #include "golden_util.h"
+#include "io/npy.h"
 #include "momu/core/error.h"
 #include "momu/eval/beat_align_score.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/npy.h"
 
 using namespace momu;
 

@@ -3,7 +3,7 @@
 
 #include <cstdlib>
 
-#include "momu/eval/validity.h"
+#include "eval/report/validity.h"
 #include "test_util.h"
 
 using namespace momu;

@@ -7,15 +7,16 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/json_file.h"
+#include "diffusion/diffusion_expert.h"
+#include "generate/model_package.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
 #include "momu/core/error.h"
-#include "momu/generate/model_package.h"
 #include "momu/generate/pipeline.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/render/stick_figure.h"
+#include "render/render_video.h"
 #include "test_util.h"
 
 using namespace momu;
@@ -23,7 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path shipped() { return test::source_dir() / "models" / "default"; }
 
 // The free example music scripts/setup.sh installs (Debian package titanion-data, BSD licence).
 const fs::path kDebianMusic = "/usr/share/games/titanion/sounds/musics/ttn2.ogg";
@@ -58,13 +58,13 @@ GenerateOptions quick_options(Pipeline& pipe) {
 }  // namespace
 
 TEST(DefaultModel, ShippedModelLoadsWithBothExpertsInFloat16) {
-  ASSERT_TRUE(fs::is_directory(shipped() / "vae")) << shipped() << " is missing from the repo";
-  Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  ASSERT_TRUE(fs::is_directory(test::shipped_model() / "vae")) << test::shipped_model() << " is missing from the repo";
+  Pipeline pipe = Pipeline::load(PipelinePaths::from_model_dir(test::shipped_model()));
   EXPECT_TRUE(pipe.has_motion2music());
   EXPECT_TRUE(pipe.has_music2motion());
   int64_t bytes = 0;
   for (const char* part : {"vae", "motion2music", "music2motion"}) {
-    const fs::path dir = shipped() / part;
+    const fs::path dir = test::shipped_model() / part;
     EXPECT_EQ(read_json_file(dir / "config.json")["packed"]["dtype"], "float16") << part;
     const auto f = load_safetensors(dir / "model.safetensors");
     for (const auto& [name, t] : f.tensors) {
@@ -134,7 +134,7 @@ TEST(DefaultModel, MissingModelIsAClearErrorAndWritesNothing) {
 TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
   // The shipped experts are the clock experts of issue 12 (docs/training_runs.md, sessions 6-7),
   // sampled with guidance 8, clock guidance 10 and DDIM eta 1 by default.
-  Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(test::shipped_model()));
   ASSERT_TRUE(p.music2motion().spec().uses_clock());
   ASSERT_TRUE(p.motion2music().spec().uses_clock());
   EXPECT_FALSE(p.music2motion().spec().clock_tempi_bpm.empty());
@@ -176,10 +176,10 @@ TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
 
 TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   test::TempDir tmp;
-  const std::string shipped_fp = bicor_vae_fingerprint(shipped() / "vae");
+  const std::string shipped_fp = bicor_vae_fingerprint(test::shipped_model() / "vae");
   const fs::path f32 = tmp.path() / "f32";
   const PackSummary s =
-      pack_model(PipelinePaths::from_model_dir(shipped()), f32, WeightDtype::kFloat32);
+      pack_model(PipelinePaths::from_model_dir(test::shipped_model()), f32, WeightDtype::kFloat32);
   ASSERT_EQ(s.parts.size(), 4u);  // vae, motion2music, music2motion, joint_music2motion
   for (const auto& p : s.parts) {
     EXPECT_EQ(p.max_abs_error, 0.0) << p.name << ": float16 -> float32 must be exact";
@@ -192,7 +192,7 @@ TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   }
 
   // Same weights, same computation: identical outputs for the same seed.
-  Pipeline a = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  Pipeline a = Pipeline::load(PipelinePaths::from_model_dir(test::shipped_model()));
   Pipeline b = Pipeline::load(PipelinePaths::from_model_dir(f32));
   auto [music_a, motion_a] = a.joint(1.0, quick_options(a));
   auto [music_b, motion_b] = b.joint(1.0, quick_options(b));
@@ -204,13 +204,13 @@ TEST(PackModel, Float32RoundTripIsExactAndRestampsTheFingerprint) {
   const PackSummary back = pack_model(PipelinePaths::from_model_dir(f32), f16, WeightDtype::kFloat16);
   EXPECT_EQ(back.vae_fingerprint, shipped_fp);
   // The joint task's sampler defaults travel with the model.
-  EXPECT_EQ(read_json_file(f16 / "sampling.json"), read_json_file(shipped() / "sampling.json"));
+  EXPECT_EQ(read_json_file(f16 / "sampling.json"), read_json_file(test::shipped_model() / "sampling.json"));
   for (const auto& p : back.parts) EXPECT_EQ(p.max_abs_error, 0.0) << p.name;
 }
 
 TEST(PackModel, SetsTheExpertsGenerationDefaults) {
   test::TempDir tmp;
-  const fs::path clock_model = shipped();
+  const fs::path clock_model = test::shipped_model();
   const fs::path out = tmp.path() / "tuned";
   PackSamplerDefaults samplers;
   samplers.music2motion.guidance = 2.5;
@@ -240,8 +240,8 @@ TEST(PackModel, SetsTheExpertsGenerationDefaults) {
 TEST(PackModel, RefusesExpertsOfAnotherVaeAndPartialModels) {
   test::TempDir tmp;
   const fs::path f32 = tmp.path() / "f32";
-  pack_model(PipelinePaths::from_model_dir(shipped()), f32, WeightDtype::kFloat32);
-  PipelinePaths mixed = PipelinePaths::from_model_dir(shipped());
+  pack_model(PipelinePaths::from_model_dir(test::shipped_model()), f32, WeightDtype::kFloat32);
+  PipelinePaths mixed = PipelinePaths::from_model_dir(test::shipped_model());
   mixed.vae = f32 / "vae";  // same values, another file: the experts record the shipped one
   const fs::path out = tmp.path() / "mixed";
   try {
@@ -252,7 +252,7 @@ TEST(PackModel, RefusesExpertsOfAnotherVaeAndPartialModels) {
   }
   EXPECT_FALSE(fs::exists(out));
 
-  PipelinePaths partial = PipelinePaths::from_model_dir(shipped());
+  PipelinePaths partial = PipelinePaths::from_model_dir(test::shipped_model());
   partial.music2motion.clear();
   EXPECT_THROW(pack_model(partial, out, WeightDtype::kFloat16), ConfigError);
   EXPECT_FALSE(fs::exists(out));

@@ -7,12 +7,13 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/json_file.h"
+#include "diffusion/diffusion_expert.h"
+#include "generate/model_package.h"
+#include "io/safetensors.h"
 #include "momu/core/error.h"
-#include "momu/generate/model_package.h"
 #include "momu/generate/model_sampling.h"
 #include "momu/generate/pipeline.h"
-#include "momu/io/json_file.h"
-#include "momu/io/safetensors.h"
 #include "test_util.h"
 
 using namespace momu;
@@ -20,28 +21,22 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path shipped() { return test::source_dir() / "models" / "default"; }
-
-void write_text(const fs::path& p, const std::string& text) {
-  std::ofstream out(p, std::ios::binary);
-  out << text;
-}
 
 // A model folder of links to the shipped parts, with `sampling` as its sampling.json (none when
 // empty).
 fs::path linked_model(const fs::path& dir, const std::string& sampling) {
   fs::create_directories(dir);
   for (const char* part : {"vae", "motion2music", "music2motion"}) {
-    fs::create_directory_symlink(fs::absolute(shipped() / part), dir / part);
+    fs::create_directory_symlink(fs::absolute(test::shipped_model() / part), dir / part);
   }
-  if (!sampling.empty()) write_text(dir / "sampling.json", sampling);
+  if (!sampling.empty()) test::write_text(dir / "sampling.json", sampling);
   return dir;
 }
 
 // The FormatError message of reading `text` as a sampling.json ("" when it was accepted).
 std::string read_error(const fs::path& dir, const std::string& text) {
   const fs::path f = dir / "sampling.json";
-  write_text(f, text);
+  test::write_text(f, text);
   try {
     read_model_sampling(f);
   } catch (const FormatError& e) {
@@ -138,9 +133,9 @@ TEST(PackModel, SetsJointDefaultsAndKeepsThemWhenRepacking) {
   const fs::path first = tmp.path() / "first";
   PackSamplerDefaults samplers;
   samplers.joint.clock_guidance = 21.0;
-  pack_model(PipelinePaths::from_model_dir(shipped()), first, WeightDtype::kFloat16, {}, samplers);
+  pack_model(PipelinePaths::from_model_dir(test::shipped_model()), first, WeightDtype::kFloat16, {}, samplers);
   ASSERT_TRUE(fs::exists(first / "sampling.json"));
-  Pipeline source = Pipeline::load(PipelinePaths::from_model_dir(shipped()));
+  Pipeline source = Pipeline::load(PipelinePaths::from_model_dir(test::shipped_model()));
   Pipeline p = Pipeline::load(PipelinePaths::from_model_dir(first));
   SamplerConfig expected = source.default_samplers().joint;
   expected.clock_guidance = 21.0;
@@ -165,19 +160,19 @@ TEST(PackModel, SetsJointDefaultsAndKeepsThemWhenRepacking) {
 TEST(PackModel, SetsEachTasksSolverAndSteps) {
   test::TempDir tmp;
   const fs::path out = tmp.path() / "fast";
-  auto r = test::run_momu("pack-model -q --model " + shipped().string() +
+  auto r = test::run_momu("pack-model -q --model " + test::shipped_model().string() +
                           " --music2motion-sampler dpmpp2m --music2motion-steps 15 --joint-sampler dpmpp2m"
                           " --joint-steps 12 --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const TaskSamplers fast = Pipeline::load(PipelinePaths::from_model_dir(out)).default_samplers();
-  const TaskSamplers source = Pipeline::load(PipelinePaths::from_model_dir(shipped())).default_samplers();
+  const TaskSamplers source = Pipeline::load(PipelinePaths::from_model_dir(test::shipped_model())).default_samplers();
   EXPECT_EQ(fast.music2motion.sampler, "dpmpp2m");
   EXPECT_EQ(fast.music2motion.steps, 15);
   EXPECT_EQ(fast.music2motion.guidance, source.music2motion.guidance);
   EXPECT_EQ(fast.joint.sampler, "dpmpp2m");
   EXPECT_EQ(fast.joint.steps, 12);
   EXPECT_EQ(nlohmann::json(fast.motion2music), nlohmann::json(source.motion2music));
-  r = test::run_momu("pack-model -q --model " + shipped().string() + " --motion2music-steps 1001 --out " +
+  r = test::run_momu("pack-model -q --model " + test::shipped_model().string() + " --motion2music-steps 1001 --out " +
                      (tmp.path() / "bad").string());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("1001 steps exceed the expert's 1000 diffusion timesteps"), std::string::npos) << r.err;
@@ -192,13 +187,13 @@ TEST(PackModel, AJointDanceExpertIsPackedAndUsedByJointGenerationOnly) {
   // Another music2motion expert: the shipped one with its output layer shifted.
   const fs::path other = tmp.path() / "other_music2motion";
   fs::create_directories(other);
-  fs::copy_file(shipped() / "music2motion" / "config.json", other / "config.json");
-  SafetensorsFile w = load_safetensors(shipped() / "music2motion" / "model.safetensors");
+  fs::copy_file(test::shipped_model() / "music2motion" / "config.json", other / "config.json");
+  SafetensorsFile w = load_safetensors(test::shipped_model() / "music2motion" / "model.safetensors");
   ASSERT_TRUE(w.tensors.count("denoiser.out_proj.bias"));
   w.tensors["denoiser.out_proj.bias"] = (w.tensors["denoiser.out_proj.bias"].to(torch::kFloat32) + 0.2).contiguous();
   save_safetensors(other / "model.safetensors", w.tensors, w.metadata);
 
-  PipelinePaths paths = PipelinePaths::from_model_dir(shipped());
+  PipelinePaths paths = PipelinePaths::from_model_dir(test::shipped_model());
   EXPECT_FALSE(paths.joint_music2motion.empty()) << "the shipped model has a joint expert";
   PipelinePaths main_only = paths;  // the same model, joint generation on the main expert
   main_only.joint_music2motion.clear();
@@ -236,8 +231,8 @@ TEST(PackModel, AJointDanceExpertIsPackedAndUsedByJointGenerationOnly) {
                           (tmp.path() / "dropped").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_FALSE(fs::exists(tmp.path() / "dropped" / "joint_music2motion"));
-  r = test::run_momu("pack-model -q --model " + shipped().string() + " --joint-music2motion-expert " +
-                     (shipped() / "motion2music").string() + " --out " + (tmp.path() / "bad").string());
+  r = test::run_momu("pack-model -q --model " + test::shipped_model().string() + " --joint-music2motion-expert " +
+                     (test::shipped_model() / "motion2music").string() + " --out " + (tmp.path() / "bad").string());
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("motion2music"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("expected music2motion"), std::string::npos) << r.err;

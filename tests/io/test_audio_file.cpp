@@ -107,7 +107,7 @@ void put_bytes(const std::filesystem::path& p, const std::string& bytes) {
 }
 
 // The message of the FormatError or IoError load_audio(p) throws ("" when it loads).
-std::string load_error(const std::filesystem::path& p) {
+std::string audio_load_error(const std::filesystem::path& p) {
   try {
     load_audio(p);
   } catch (const FormatError& e) {
@@ -132,7 +132,7 @@ TEST(AudioFile, HeadersClaimingHugeLengthsAreRefusedBeforeReserving) {
   flac[21] = static_cast<char>(flac[21] | 0x0f);
   for (int i = 22; i < 26; ++i) flac[i] = static_cast<char>(0xff);
   put_bytes(tmp.path() / "huge.flac", flac);
-  std::string msg = load_error(tmp.path() / "huge.flac");
+  std::string msg = audio_load_error(tmp.path() / "huge.flac");
   EXPECT_NE(msg.find("huge.flac"), std::string::npos) << msg;
   EXPECT_NE(msg.find("68719476735 frames"), std::string::npos) << msg;
   // An OGG/Vorbis cut in half ("vector::reserve" before): an error naming the file.
@@ -140,7 +140,7 @@ TEST(AudioFile, HeadersClaimingHugeLengthsAreRefusedBeforeReserving) {
   ASSERT_GT(load_audio(tmp.path() / "ok.ogg").samples.size(0), 60000);
   const std::string ogg = bytes_of(tmp.path() / "ok.ogg");
   put_bytes(tmp.path() / "half.ogg", ogg.substr(0, ogg.size() / 2));
-  msg = load_error(tmp.path() / "half.ogg");
+  msg = audio_load_error(tmp.path() / "half.ogg");
   EXPECT_NE(msg.find("half.ogg"), std::string::npos) << msg;
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
   // A WAV header claiming a sample rate no file has.
@@ -149,7 +149,7 @@ TEST(AudioFile, HeadersClaimingHugeLengthsAreRefusedBeforeReserving) {
   ASSERT_EQ(wav.substr(12, 4), "fmt ");
   for (int i = 24; i < 28; ++i) wav[i] = static_cast<char>(0x7f);  // ~2.1 GHz
   put_bytes(tmp.path() / "rate.wav", wav);
-  msg = load_error(tmp.path() / "rate.wav");
+  msg = audio_load_error(tmp.path() / "rate.wav");
   EXPECT_NE(msg.find("rate.wav"), std::string::npos) << msg;
   EXPECT_NE(msg.find("Hz"), std::string::npos) << msg;
 }
@@ -201,7 +201,7 @@ TEST(AudioFile, OggLengthsALittlePastTheDecodedSamplesAreNotTruncations) {
   EXPECT_GE(read, n);
   EXPECT_LT(read, n + 2592);
   put_bytes(tmp.path() / "truncated.ogg", move_last_granule(ogg, 100000));
-  const std::string msg = load_error(tmp.path() / "truncated.ogg");
+  const std::string msg = audio_load_error(tmp.path() / "truncated.ogg");
   EXPECT_NE(msg.find("truncated.ogg: truncated file"), std::string::npos) << msg;
 }
 

@@ -2,13 +2,14 @@
 
 #include <random>
 
+#include "core/atomic_file.h"
 #include "golden_util.h"
 #include "io/io_limits.h"
+#include "io/npy.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/bvh.h"
+#include "momu/io/bvh_export.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/npy.h"
+#include "motion/rotation.h"
 
 using namespace momu;
 namespace fs = std::filesystem;
@@ -42,7 +43,7 @@ RoundTripError compare(const at::Tensor& a, const at::Tensor& b, const Skeleton&
   return r;
 }
 
-std::string error_of(const std::string& text) {
+std::string bvh_error_of(const std::string& text) {
   try {
     parse_bvh(text, "cut.bvh");
   } catch (const FormatError& e) {
@@ -184,32 +185,32 @@ TEST(Bvh, TruncatedAndBrokenFilesGiveLineNumbers) {
   MOMU_REQUIRE_CMU();
   const std::string text = read_file_bytes(kCmuDir / "01_01.bvh");
   // Cut inside the hierarchy.
-  std::string msg = error_of(text.substr(0, text.find("JOINT RightUpLeg")));
+  std::string msg = bvh_error_of(text.substr(0, text.find("JOINT RightUpLeg")));
   EXPECT_NE(msg.find("cut.bvh: line "), std::string::npos) << msg;
   EXPECT_NE(msg.find("the file ends"), std::string::npos) << msg;
   // Cut between frames.
   const size_t motion = text.find("MOTION");
   size_t pos = motion;
   for (int i = 0; i < 103; ++i) pos = text.find('\n', pos) + 1;  // MOTION, Frames, Time, 100 frames
-  msg = error_of(text.substr(0, pos));
+  msg = bvh_error_of(text.substr(0, pos));
   EXPECT_NE(msg.find("MOTION announces 2752 frames but the file ends after 100"), std::string::npos)
       << msg;
   // Cut inside a frame.
-  msg = error_of(text.substr(0, pos + 40));
+  msg = bvh_error_of(text.substr(0, pos + 40));
   EXPECT_NE(msg.find("line 288: frame 100 has"), std::string::npos) << msg;
   EXPECT_NE(msg.find("expected 96"), std::string::npos) << msg;
   // A bad channel and a non-number.
   std::string bad = text;
   bad.replace(bad.find("Zrotation Yrotation Xrotation"), 9, "Qrotation");
-  msg = error_of(bad);
+  msg = bvh_error_of(bad);
   EXPECT_NE(msg.find("unknown channel 'Qrotation'"), std::string::npos) << msg;
   EXPECT_NE(msg.find("line 5"), std::string::npos) << msg;
   bad = text;
   bad.replace(bad.find("OFFSET 0 0 0"), 12, "OFFSET 0 x 0");
-  msg = error_of(bad);
+  msg = bvh_error_of(bad);
   EXPECT_NE(msg.find("must be a number, found 'x'"), std::string::npos) << msg;
-  EXPECT_NE(error_of("HIERARCHY\nROOT Hips\n{\n"), "");
-  EXPECT_NE(error_of(""), "");
+  EXPECT_NE(bvh_error_of("HIERARCHY\nROOT Hips\n{\n"), "");
+  EXPECT_NE(bvh_error_of(""), "");
 }
 
 TEST(IoLimits, QuotedExcerptEscapesBytesThatAreNotTextAndCutsLongOnes) {
@@ -232,7 +233,7 @@ TEST(Bvh, CorruptBytesAreShownEscapedAndCutInMessages) {
   // that are not printable text as \xNN, and names the token's length.
   std::string junk(5000, '\x01');
   for (size_t i = 0; i < junk.size(); i += 3) junk[i] = static_cast<char>(0x80 + i % 64);
-  std::string msg = error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\n" + junk + "\n}\n");
+  std::string msg = bvh_error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\n" + junk + "\n}\n");
   EXPECT_NE(msg.find("cut.bvh: line 6: expected JOINT, End Site or '}' in 'r', found '\\x80\\x01"),
             std::string::npos)
       << msg;
@@ -240,9 +241,9 @@ TEST(Bvh, CorruptBytesAreShownEscapedAndCutInMessages) {
   EXPECT_LT(msg.size(), 400u) << msg;
   for (unsigned char c : msg) EXPECT_TRUE(c >= 0x20 && c < 0x7F) << msg;
   // Valid UTF-8 names are shown as they are.
-  msg = error_of("HIERARCHY\nROOT T\xC3\xA4nzer\n{\nOFFSET 0 0 0\nCHANNELS 1 Wrotation\n");
+  msg = bvh_error_of("HIERARCHY\nROOT T\xC3\xA4nzer\n{\nOFFSET 0 0 0\nCHANNELS 1 Wrotation\n");
   EXPECT_NE(msg.find("unknown channel 'Wrotation'"), std::string::npos) << msg;
-  msg = error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\nJOINT T\xC3\xA4nzer\n{\nOFFSET 0 \xFF 0\n");
+  msg = bvh_error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 0\nJOINT T\xC3\xA4nzer\n{\nOFFSET 0 \xFF 0\n");
   EXPECT_NE(msg.find("OFFSET value must be a number, found '\\xFF'"), std::string::npos) << msg;
   EXPECT_EQ(parse_bvh("HIERARCHY\nROOT T\xC3\xA4nzer\n{\nOFFSET 0 0 0\nCHANNELS 1 Zrotation\n}\n"
                       "MOTION\nFrames: 1\nFrame Time: 0.04\n5\n",
@@ -275,7 +276,7 @@ TEST(Bvh, HierarchyLimitsAreFormatErrorsNotCrashes) {
   for (int i = 0; i < 100000; ++i) {
     deep += "JOINT j" + std::to_string(i) + " {\nOFFSET 0 1 0\nCHANNELS 0\n";
   }
-  std::string msg = error_of(deep);
+  std::string msg = bvh_error_of(deep);
   EXPECT_NE(msg.find("cut.bvh: line "), std::string::npos) << msg;
   EXPECT_NE(msg.find("nested deeper than 256 levels"), std::string::npos) << msg;
   // 255 levels below the root still parse.
@@ -287,17 +288,17 @@ TEST(Bvh, HierarchyLimitsAreFormatErrorsNotCrashes) {
   const Bvh parsed = parse_bvh(ok + "MOTION\nFrames: 1\nFrame Time: 0.04\n5\n", "ok.bvh");
   EXPECT_EQ(parsed.joints.size(), 256u);
   // More joints than momu reads.
-  msg = error_of(flat_bvh(5000, 0, "MOTION\nFrames: 0\nFrame Time: 0.04\n"));
+  msg = bvh_error_of(flat_bvh(5000, 0, "MOTION\nFrames: 0\nFrame Time: 0.04\n"));
   EXPECT_NE(msg.find("more than 4096 joints"), std::string::npos) << msg;
   // A bad channel count.
-  msg = error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 1000000000\n");
+  msg = bvh_error_of("HIERARCHY\nROOT r\n{\nOFFSET 0 0 0\nCHANNELS 1000000000\n");
   EXPECT_NE(msg.find("channel count must be 0..6"), std::string::npos) << msg;
 }
 
 TEST(Bvh, FrameCountsAreCheckedBeforeTheTableIsAllocated) {
   // 10^12 frames (LibTorch's "can't allocate memory" before).
   std::string msg =
-      error_of(flat_bvh(1, 3, "MOTION\nFrames: 1000000000000\nFrame Time: 0.04\n0 0 0 0 0 0\n"));
+      bvh_error_of(flat_bvh(1, 3, "MOTION\nFrames: 1000000000000\nFrame Time: 0.04\n0 0 0 0 0 0\n"));
   EXPECT_NE(msg.find("cut.bvh: line "), std::string::npos) << msg;
   EXPECT_NE(msg.find("Frames: 1000000000000 is more than momu reads"), std::string::npos) << msg;
   // A count under the maximum that the file cannot hold: 1,999,999 frames of 12,006 values
@@ -306,17 +307,17 @@ TEST(Bvh, FrameCountsAreCheckedBeforeTheTableIsAllocated) {
   std::string row = "0";
   for (int c = 1; c < 12006; ++c) row += " 0";
   row += "\n";
-  msg = error_of(flat_bvh(4001, 3, "MOTION\nFrames: 1999999\nFrame Time: 0.005\n" + row + row));
+  msg = bvh_error_of(flat_bvh(4001, 3, "MOTION\nFrames: 1999999\nFrame Time: 0.005\n" + row + row));
   EXPECT_NE(msg.find("MOTION announces 1999999 frames but the file ends after 2"),
             std::string::npos)
       << msg;
   // Frame rates momu does not read (the motion would be resampled into billions of frames).
-  msg = error_of(flat_bvh(1, 3, "MOTION\nFrames: 1\nFrame Time: 1000000\n0 0 0 0 0 0\n"));
+  msg = bvh_error_of(flat_bvh(1, 3, "MOTION\nFrames: 1\nFrame Time: 1000000\n0 0 0 0 0 0\n"));
   EXPECT_NE(msg.find("frames per second; momu reads 1 to 1000"), std::string::npos) << msg;
-  msg = error_of(flat_bvh(1, 3, "MOTION\nFrames: 1\nFrame Time: 1e-9\n0 0 0 0 0 0\n"));
+  msg = bvh_error_of(flat_bvh(1, 3, "MOTION\nFrames: 1\nFrame Time: 1e-9\n0 0 0 0 0 0\n"));
   EXPECT_NE(msg.find("frames per second; momu reads 1 to 1000"), std::string::npos) << msg;
   // Longer than 3 hours.
-  msg = error_of(flat_bvh(1, 3, "MOTION\nFrames: 1000000\nFrame Time: 0.5\n0 0 0 0 0 0\n"));
+  msg = bvh_error_of(flat_bvh(1, 3, "MOTION\nFrames: 1000000\nFrame Time: 0.5\n0 0 0 0 0 0\n"));
   EXPECT_NE(msg.find("longer than momu reads"), std::string::npos) << msg;
 }
 

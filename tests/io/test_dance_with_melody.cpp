@@ -3,12 +3,12 @@
 #include <chrono>
 #include <fstream>
 
+#include "core/atomic_file.h"
 #include "golden_util.h"
+#include "io/dance_with_melody.h"
+#include "io/npy.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/dance_with_melody.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/npy.h"
 
 using namespace momu;
 namespace fs = std::filesystem;
@@ -34,7 +34,7 @@ fs::path write_folder(const fs::path& dir, int T, int short_frame = -1) {
   return dir;
 }
 
-std::string error_of(const std::function<void()>& f) {
+std::string dwm_error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const Error& e) {
@@ -66,14 +66,14 @@ TEST(DanceWithMelody, ReadsAFolder) {
 TEST(DanceWithMelody, ErrorsNameTheFileAndTheProblem) {
   test::TempDir tmp;
   const auto dir = write_folder(tmp.path() / "short", 4, 2);
-  std::string msg = error_of([&] { read_dance_with_melody(dir); });
+  std::string msg = dwm_error_of([&] { read_dance_with_melody(dir); });
   EXPECT_NE(msg.find("skeletons.json: frame 2 has 22 joints, expected 23"), std::string::npos)
       << msg;
   // Truncated JSON.
   const auto cut = write_folder(tmp.path() / "cut", 4);
   const std::string bytes = read_file_bytes(cut / "skeletons.json");
   std::ofstream(cut / "skeletons.json", std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
-  msg = error_of([&] { read_dance_with_melody(cut); });
+  msg = dwm_error_of([&] { read_dance_with_melody(cut); });
   EXPECT_NE(msg.find("skeletons.json: not valid JSON"), std::string::npos) << msg;
   EXPECT_THROW(read_dance_with_melody(cut), FormatError);
   // Length disagrees with the frames.
@@ -81,14 +81,14 @@ TEST(DanceWithMelody, ErrorsNameTheFileAndTheProblem) {
   auto j = nlohmann::json::parse(read_file_bytes(len / "skeletons.json"));
   j["length"] = 4;
   std::ofstream(len / "skeletons.json", std::ios::trunc) << j.dump();
-  msg = error_of([&] { read_dance_with_melody(len); });
+  msg = dwm_error_of([&] { read_dance_with_melody(len); });
   EXPECT_NE(msg.find("'length' is 4 but 'skeletons' has 3 frames"), std::string::npos) << msg;
   // A coordinate that is not a number, a missing config.json.
   const auto bad = write_folder(tmp.path() / "bad", 3);
   j = nlohmann::json::parse(read_file_bytes(bad / "skeletons.json"));
   j["skeletons"][1][7][2] = "x";
   std::ofstream(bad / "skeletons.json", std::ios::trunc) << j.dump();
-  msg = error_of([&] { read_dance_with_melody(bad); });
+  msg = dwm_error_of([&] { read_dance_with_melody(bad); });
   EXPECT_NE(msg.find("frame 1, joint 7"), std::string::npos) << msg;
   const auto noconf = write_folder(tmp.path() / "noconf", 3);
   fs::remove(noconf / "config.json");

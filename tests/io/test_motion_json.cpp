@@ -4,11 +4,11 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "core/atomic_file.h"
+#include "core/json_file.h"
+#include "io/motion_json.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/motion_json.h"
 #include "test_util.h"
 
 using namespace momu;

@@ -2,11 +2,11 @@
 
 #include <fstream>
 
+#include "core/atomic_file.h"
 #include "golden_util.h"
+#include "io/npy.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/npy.h"
 
 using namespace momu;
 

@@ -2,9 +2,9 @@
 
 #include <fstream>
 
+#include "core/atomic_file.h"
+#include "io/safetensors.h"
 #include "momu/core/error.h"
-#include "momu/io/atomic_file.h"
-#include "momu/io/safetensors.h"
 #include "test_util.h"
 
 using namespace momu;
@@ -54,7 +54,7 @@ std::string handmade_safetensors(const std::string& header, const std::string& d
 }
 
 // The FormatError message of loading `bytes` as `name` ("" when it loads).
-std::string load_error(const std::filesystem::path& dir, const std::string& name,
+std::string safetensors_load_error(const std::filesystem::path& dir, const std::string& name,
                        const std::string& bytes) {
   write_bytes_atomically(dir / name, bytes);
   try {
@@ -70,7 +70,7 @@ std::string load_error(const std::filesystem::path& dir, const std::string& name
 TEST(Safetensors, HeadersThatClaimMoreThanTheFileAreRefusedBeforeAllocating) {
   test::TempDir tmp;
   // Element count 2^62 * 4 overflows (it wrapped to 0 bytes and reached LibTorch).
-  std::string msg = load_error(
+  std::string msg = safetensors_load_error(
       tmp.path(), "overflow.safetensors",
       handmade_safetensors(
           R"({"w": {"dtype": "F32", "shape": [4611686018427387904, 4], "data_offsets": [0, 0]}})",
@@ -78,14 +78,14 @@ TEST(Safetensors, HeadersThatClaimMoreThanTheFileAreRefusedBeforeAllocating) {
   EXPECT_NE(msg.find("overflow.safetensors"), std::string::npos) << msg;
   EXPECT_NE(msg.find("'w'"), std::string::npos) << msg;
   // numel fits but times the item size it does not: 2^62 float64.
-  msg = load_error(
+  msg = safetensors_load_error(
       tmp.path(), "bytes.safetensors",
       handmade_safetensors(
           R"({"w": {"dtype": "F64", "shape": [4611686018427387904], "data_offsets": [0, 0]}})",
           ""));
   EXPECT_NE(msg.find("bytes.safetensors"), std::string::npos) << msg;
   // A shape far larger than the data section.
-  msg = load_error(
+  msg = safetensors_load_error(
       tmp.path(), "big.safetensors",
       handmade_safetensors(
           R"({"w": {"dtype": "F32", "shape": [1000000, 1000000], "data_offsets": [0, 8]}})",
@@ -93,14 +93,14 @@ TEST(Safetensors, HeadersThatClaimMoreThanTheFileAreRefusedBeforeAllocating) {
   EXPECT_NE(msg.find("big.safetensors"), std::string::npos) << msg;
   EXPECT_NE(msg.find("8 data bytes"), std::string::npos) << msg;
   // Offsets past the end of the file, and a header length past the end of the file.
-  msg = load_error(
+  msg = safetensors_load_error(
       tmp.path(), "offsets.safetensors",
       handmade_safetensors(R"({"w": {"dtype": "U8", "shape": [4], "data_offsets": [100, 104]}})",
                            std::string(4, '\0')));
   EXPECT_NE(msg.find("byte range [100, 104)"), std::string::npos) << msg;
   std::string long_header = handmade_safetensors("{}", "");
   long_header[5] = 1;  // claims a 2^40-byte header
-  msg = load_error(tmp.path(), "header.safetensors", long_header);
+  msg = safetensors_load_error(tmp.path(), "header.safetensors", long_header);
   EXPECT_NE(msg.find("header.safetensors"), std::string::npos) << msg;
   // Many tensors over the same bytes are refused before any is allocated (each alone fits).
   std::string header = "{";
@@ -108,11 +108,11 @@ TEST(Safetensors, HeadersThatClaimMoreThanTheFileAreRefusedBeforeAllocating) {
     header += (i ? "," : "") + std::string("\"t") + std::to_string(i) +
               R"(": {"dtype": "U8", "shape": [16], "data_offsets": [0, 16]})";
   }
-  msg = load_error(tmp.path(), "overlap.safetensors",
+  msg = safetensors_load_error(tmp.path(), "overlap.safetensors",
                    handmade_safetensors(header + "}", std::string(16, '\0')));
   EXPECT_NE(msg.find("overlap"), std::string::npos) << msg;
   // Entries of the wrong JSON type are format errors too.
-  msg = load_error(tmp.path(), "type.safetensors",
+  msg = safetensors_load_error(tmp.path(), "type.safetensors",
                    handmade_safetensors(
                        R"({"w": {"dtype": "F32", "shape": "big", "data_offsets": [0, 0]}})", ""));
   EXPECT_NE(msg.find("type.safetensors"), std::string::npos) << msg;

@@ -1,13 +1,13 @@
-// The "clock" condition (include/momu/model/clock_condition.h) and tempo augmentation of prepared
-// clips (include/momu/data/clip_stretch.h).
+// The "clock" condition (src/model/clock_condition.h) and tempo augmentation of prepared
+// clips (src/data/clip_stretch.h).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 
+#include "data/clip_stretch.h"
+#include "model/clock_condition.h"
 #include "momu/core/error.h"
-#include "momu/data/clip_stretch.h"
-#include "momu/model/clock_condition.h"
 #include "momu/motion/skeleton.h"
 
 namespace momu {

@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/conv_vae.h"
+#include "model/module_weights.h"
 #include "momu/core/error.h"
-#include "momu/model/conv_vae.h"
-#include "momu/model/module_weights.h"
 
 namespace momu {
 namespace {

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "momu/model/conv_vae.h"
-#include "momu/model/denoiser.h"
-#include "momu/model/sampler.h"
-#include "momu/model/module_weights.h"
-#include "momu/model/rhythm_contrastive.h"
-#include "momu/train/vae_trainer.h"
+#include "diffusion/sampler.h"
+#include "model/conv_vae.h"
+#include "model/denoiser.h"
+#include "model/module_weights.h"
+#include "model/rhythm_contrastive.h"
 #include "test_util.h"
 #include "train/synthetic_dataset.h"
+#include "train/vae_trainer.h"
 
 namespace momu {
 namespace {

@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "diffusion/diffusion_expert.h"
+#include "diffusion/noise_schedule.h"
+#include "diffusion/sampler.h"
+#include "model/denoiser.h"
+#include "model/denoiser_config.h"
 #include "momu/core/error.h"
-#include "momu/model/denoiser.h"
-#include "momu/model/diffusion_config.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/model/noise_schedule.h"
-#include "momu/model/sampler.h"
 
 namespace momu {
 namespace {

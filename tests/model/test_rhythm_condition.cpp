@@ -5,11 +5,11 @@
 #include <cmath>
 #include <limits>
 
+#include "model/rhythm_condition.h"
 #include "momu/core/error.h"
-#include "momu/model/rhythm_condition.h"
-#include "momu/motion/directogram.h"
 #include "momu/motion/resample.h"
 #include "momu/motion/skeleton.h"
+#include "motion/directogram.h"
 
 namespace momu {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
+#include "model/rhythm_contrastive.h"
 #include "momu/core/error.h"
-#include "momu/model/rhythm_contrastive.h"
 
 namespace momu {
 namespace {

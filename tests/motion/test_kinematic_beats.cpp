@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "golden_util.h"
+#include "io/npy.h"
 #include "momu/core/error.h"
-#include "momu/io/npy.h"
 #include "momu/motion/kinematic_beats.h"
 
 using namespace momu;

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "momu/core/error.h"
-#include "momu/motion/normalize.h"
+#include "motion/normalize.h"
 #include "test_util.h"
 
 using namespace momu;

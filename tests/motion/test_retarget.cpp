@@ -12,14 +12,14 @@
 #include <iostream>
 #include <vector>
 
+#include "io/npy.h"
 #include "momu/core/error.h"
 #include "momu/io/bvh.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/npy.h"
-#include "momu/motion/joint_roles.h"
 #include "momu/motion/kinematic_beats.h"
 #include "momu/motion/retarget.h"
 #include "momu/motion/skeleton.h"
+#include "motion/joint_roles.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -359,7 +359,6 @@ TEST(Retarget, RefusesTwoDimensionalAndUnrecognisableSkeletons) {
 namespace momu {
 namespace {
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 bool has_model() { return fs::is_directory(test::source_dir() / "models" / "default" / "vae"); }
 
 // The README's motion-input examples, with 4 sampler steps to keep the test short.
@@ -368,8 +367,8 @@ TEST(RetargetCli, MotionToMusicTakesCmuAndMomusOwnBvh) {
   const fs::path cmu = kAssimpBvh / "01_01.bvh";
   if (!fs::exists(cmu)) GTEST_SKIP() << "skipped: " << cmu << " is absent (Debian package assimp-testmodels)";
   test::TempDir tmp;
-  auto r = test::run_momu("--threads 2 generate --task motion2music --motion " + q(cmu) + " --out " +
-                          q(tmp.path() / "m.wav") + " --steps 4");
+  auto r = test::run_momu("--threads 2 generate --task motion2music --motion " + test::shell_quoted(cmu) + " --out " +
+                          test::shell_quoted(tmp.path() / "m.wav") + " --steps 4");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("01_01.bvh: retargeted skeleton 'bvh'"), std::string::npos) << r.err;
   EXPECT_TRUE(fs::is_regular_file(tmp.path() / "m.wav"));
@@ -377,15 +376,15 @@ TEST(RetargetCli, MotionToMusicTakesCmuAndMomusOwnBvh) {
   EXPECT_FALSE(report["retarget"]["identity"].get<bool>());
   EXPECT_NEAR(report["seconds"].get<double>(), 2752 / 120.0, 0.05);
 
-  r = test::run_momu("encode --vae " + q(test::source_dir() / "models" / "default" / "vae") + " --motion " +
-                     q(kAssimpBvh / "Boxing_Toes.bvh") + " --out " + q(tmp.path() / "l.safetensors"));
+  r = test::run_momu("encode --vae " + test::shell_quoted(test::source_dir() / "models" / "default" / "vae") + " --motion " +
+                     test::shell_quoted(kAssimpBvh / "Boxing_Toes.bvh") + " --out " + test::shell_quoted(tmp.path() / "l.safetensors"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("Boxing_Toes.bvh: retargeted"), std::string::npos) << r.err;
 
   // SMPL-24 joints in an .npy (metres, z up), as AMASS gives them.
   write_npy(tmp.path() / "smpl.npy", as_smpl(stepping_dancer()).joints);
-  r = test::run_momu("--threads 2 generate --task motion2music --motion " + q(tmp.path() / "smpl.npy") +
-                     " --skeleton smpl24 --input-fps 30 --out " + q(tmp.path() / "smpl.wav") + " --steps 4");
+  r = test::run_momu("--threads 2 generate --task motion2music --motion " + test::shell_quoted(tmp.path() / "smpl.npy") +
+                     " --skeleton smpl24 --input-fps 30 --out " + test::shell_quoted(tmp.path() / "smpl.wav") + " --steps 4");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("retargeted skeleton 'smpl24' (24 joints) to 'dwm23'"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("up +z; units m"), std::string::npos) << r.err;
@@ -394,11 +393,11 @@ TEST(RetargetCli, MotionToMusicTakesCmuAndMomusOwnBvh) {
   // A dance momu made, written as BVH and read back: the identity.
   const fs::path song = "/usr/share/games/titanion/sounds/musics/ttn1.ogg";
   if (fs::exists(song)) {
-    r = test::run_momu("--threads 2 generate --task music2motion --music " + q(song) + " --out " +
-                       q(tmp.path() / "ttn1.bvh") + " --steps 4");
+    r = test::run_momu("--threads 2 generate --task music2motion --music " + test::shell_quoted(song) + " --out " +
+                       test::shell_quoted(tmp.path() / "ttn1.bvh") + " --steps 4");
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    r = test::run_momu("--threads 2 generate --task motion2music --motion " + q(tmp.path() / "ttn1.bvh") +
-                       " --out " + q(tmp.path() / "ttn1_music.wav") + " --steps 4");
+    r = test::run_momu("--threads 2 generate --task motion2music --motion " + test::shell_quoted(tmp.path() / "ttn1.bvh") +
+                       " --out " + test::shell_quoted(tmp.path() / "ttn1_music.wav") + " --steps 4");
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.err.find("the same joints by name (identity)"), std::string::npos) << r.err;
     EXPECT_TRUE(nlohmann::json::parse(r.out)["retarget"]["identity"].get<bool>());
@@ -413,7 +412,7 @@ TEST(RetargetCli, MotionToMusicTakesCmuAndMomusOwnBvh) {
                    "CHANNELS 3 Zrotation Xrotation Yrotation\n  End Site\n  {\n   OFFSET 0 10 0\n  }\n }\n}\n"
                    "MOTION\nFrames: 2\nFrame Time: 0.04\n0 90 0 0 0 0 0 0 0 0 0 0\n0 90 0 0 0 0 0 0 0 0 0 0\n");
   ASSERT_TRUE(fs::exists(odd));
-  r = test::run_momu("generate --task motion2music --motion " + q(odd) + " --out " + q(tmp.path() / "odd.wav"));
+  r = test::run_momu("generate --task motion2music --motion " + test::shell_quoted(odd) + " --out " + test::shell_quoted(tmp.path() / "odd.wav"));
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_NE(r.err.find("odd.bvh"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("no joint found for right hip, right knee"), std::string::npos) << r.err;

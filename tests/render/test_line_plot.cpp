@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "momu/core/error.h"
-#include "momu/render/line_plot.h"
-#include "momu/train/metrics_log.h"
+#include "render/line_plot.h"
 #include "test_util.h"
+#include "train/metrics_log.h"
 
 using namespace momu;
 namespace fs = std::filesystem;

@@ -7,11 +7,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "io/dance_with_melody.h"
 #include "momu/core/error.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/dance_with_melody.h"
 #include "momu/io/motion_file.h"
-#include "momu/render/stick_figure.h"
+#include "render/render_video.h"
+#include "render/stick_figure.h"
 #include "test_util.h"
 
 using namespace momu;
@@ -19,23 +20,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (!path) return false;
-  std::string dirs = path;
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    const size_t end = std::min(dirs.find(':', start), dirs.size());
-    const fs::path candidate = fs::path(dirs.substr(start, end - start)) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return true;
-    start = end + 1;
-  }
-  return false;
-}
-
 #define MOMU_REQUIRE_FFMPEG()                                                             \
   do {                                                                                    \
-    if (!on_path("ffmpeg") || !on_path("ffprobe")) {                                      \
+    if (!test::on_path("ffmpeg") || !test::on_path("ffprobe")) {                                      \
       GTEST_SKIP() << "skipped: ffmpeg/ffprobe are not installed (run scripts/setup.sh)"; \
     }                                                                                     \
   } while (0)

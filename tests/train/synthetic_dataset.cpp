@@ -5,12 +5,12 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "momu/audio/logmel.h"
-#include "momu/data/prepared_clip.h"
-#include "momu/io/atomic_file.h"
-#include "momu/motion/directogram.h"
-#include "momu/motion/normalize.h"
+#include "audio/logmel.h"
+#include "core/atomic_file.h"
+#include "data/prepared_clip.h"
 #include "momu/motion/skeleton.h"
+#include "motion/directogram.h"
+#include "motion/normalize.h"
 
 namespace momu::test {
 

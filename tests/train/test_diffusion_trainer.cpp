@@ -12,21 +12,22 @@
 #include <string>
 #include <vector>
 
+#include "cli/checkpoint_checks.h"
+#include "core/json_file.h"
+#include "data/prepared_clip.h"
+#include "diffusion/diffusion_expert.h"
+#include "eval/report/generation_evaluation.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
 #include "momu/core/error.h"
-#include "momu/data/prepared_clip.h"
-#include "momu/eval/generation_evaluation.h"
 #include "momu/generate/pipeline.h"
 #include "momu/io/audio_file.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/train/diffusion_trainer.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/vae_trainer.h"
 #include "test_util.h"
+#include "train/diffusion_trainer.h"
+#include "train/metrics_log.h"
 #include "train/synthetic_dataset.h"
+#include "train/vae_trainer.h"
 
 namespace momu {
 namespace {
@@ -81,15 +82,6 @@ void write_json(const fs::path& path, const nlohmann::json& j) {
   std::ofstream out(path);
   out << j.dump(2) << "\n";
   ASSERT_TRUE(out.good()) << "cannot write " << path;
-}
-
-void expect_same_tensors(const fs::path& a, const fs::path& b) {
-  auto fa = load_safetensors(a), fb = load_safetensors(b);
-  ASSERT_EQ(fa.tensors.size(), fb.tensors.size()) << a << " vs " << b;
-  for (const auto& [name, t] : fa.tensors) {
-    ASSERT_TRUE(fb.tensors.count(name)) << name << " missing from " << b;
-    EXPECT_TRUE(torch::equal(t, fb.tensors.at(name))) << name << " differs";
-  }
 }
 
 // A key anywhere in a JSON document (depth first), or nullptr.
@@ -335,7 +327,7 @@ TEST_F(DiffusionTrainerTest, ResumeContinuesExactly) {
   o.stop_after_steps = -1;
   o.resume = true;
   EXPECT_EQ(train_diffusion(o).step, 4);
-  expect_same_tensors(tmp_.path() / "straight" / "last" / "model.safetensors",
+  test::expect_same_tensors(tmp_.path() / "straight" / "last" / "model.safetensors",
                       tmp_.path() / "split" / "last" / "model.safetensors");
   // The metrics read like an uninterrupted run's (timing fields aside).
   const auto a = read_metrics(tmp_.path() / "straight" / "metrics.jsonl");
@@ -799,7 +791,7 @@ TEST_F(DiffusionTrainerTest, EvaluateGenerationReportsGeneratedRealAndMismatched
   EXPECT_EQ(mismatched_music["n"], 2);
   // Each clip's music against the other clip's (another tempo) is not the perfect match (100) a
   // clip's music scored against itself would be.
-  EXPECT_LT(mismatched_music["f1"].get<double>(), 99.0);
+  EXPECT_LT(mismatched_music["F1"].get<double>(), 99.0);
   for (const char* row : {"generated", "real", "mismatched_real"}) {
     const auto& x = r["music2motion"][row];
     EXPECT_EQ(x["n"], 2) << row;

@@ -5,16 +5,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/checkpoint_checks.h"
+#include "core/json_file.h"
+#include "data/prepared_clip.h"
+#include "io/safetensors.h"
+#include "model/bicor_vae.h"
 #include "momu/core/error.h"
-#include "momu/data/prepared_clip.h"
-#include "momu/io/json_file.h"
 #include "momu/io/motion_file.h"
-#include "momu/io/safetensors.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/train/metrics_log.h"
-#include "momu/train/vae_trainer.h"
 #include "test_util.h"
+#include "train/metrics_log.h"
 #include "train/synthetic_dataset.h"
+#include "train/vae_trainer.h"
 
 namespace momu {
 namespace {
@@ -32,26 +33,6 @@ VaeTrainOptions options(const fs::path& data, const fs::path& out, const std::st
   o.out_dir = out;
   o.config = tiny_config();
   return o;
-}
-
-void expect_same_tensors(const fs::path& a, const fs::path& b) {
-  auto fa = load_safetensors(a), fb = load_safetensors(b);
-  ASSERT_EQ(fa.tensors.size(), fb.tensors.size());
-  for (const auto& [name, t] : fa.tensors) {
-    ASSERT_TRUE(fb.tensors.count(name)) << name;
-    EXPECT_TRUE(torch::equal(t, fb.tensors.at(name))) << name;
-  }
-}
-
-// Training records without the timing fields (which differ between runs).
-std::vector<nlohmann::json> stable_metrics(const fs::path& path) {
-  std::vector<nlohmann::json> out;
-  for (auto j : read_metrics(path)) {
-    j.erase("samples_per_s");
-    j.erase("seconds_per_step");
-    out.push_back(j);
-  }
-  return out;
 }
 
 TEST(VaeTrainer, MusicStageWritesCheckpointsAndMetrics) {
@@ -90,12 +71,12 @@ TEST(VaeTrainer, ResumeContinuesExactly) {
   o.stop_after_steps = -1;
   o.resume = true;
   EXPECT_EQ(train_vae(o).step, 4);
-  expect_same_tensors(tmp.path() / "straight" / "last" / "model.safetensors",
+  test::expect_same_tensors(tmp.path() / "straight" / "last" / "model.safetensors",
                       tmp.path() / "split" / "last" / "model.safetensors");
-  expect_same_tensors(tmp.path() / "straight" / "last" / "trainer" / "weights.safetensors",
+  test::expect_same_tensors(tmp.path() / "straight" / "last" / "trainer" / "weights.safetensors",
                       tmp.path() / "split" / "last" / "trainer" / "weights.safetensors");
-  EXPECT_EQ(stable_metrics(tmp.path() / "straight" / "metrics.jsonl"),
-            stable_metrics(tmp.path() / "split" / "metrics.jsonl"));
+  EXPECT_EQ(test::stable_metrics(tmp.path() / "straight" / "metrics.jsonl"),
+            test::stable_metrics(tmp.path() / "split" / "metrics.jsonl"));
 }
 
 TEST(VaeTrainer, ResumeWithAnotherConfigIsAConfigError) {
@@ -253,7 +234,7 @@ TEST(VaeTrainer, ResumeWithoutAConfigTakesTheCheckpointsAndAStepCount) {
 }
 
 TEST(TrainSchedule, WarmupThenCosineDecayAndARampedEmaDecay) {
-  // The schedules TrainingRun applies at every step (include/momu/train/train_config.h).
+  // The schedules TrainingRun applies at every step (src/train/train_config.h).
   TrainConfig c;
   c.steps = 1100;
   c.warmup_steps = 100;

@@ -17,6 +17,11 @@
 namespace momu {
 
 constexpr const char* kAudioEmbeddingName = "logmel-stats-160";
+// The rate both signals are read at, and the two spectral settings above in words (reports).
+constexpr int kMusicQualityRateHz = 22050;
+constexpr const char* kMusicQualityLogmel =
+    "n_fft 1024, hop 256, 80 Slaney mels 0-8000 Hz, ln(max(x, 1e-5))";
+constexpr const char* kSpectralConvergenceStft = "n_fft 2048, hop 512";
 
 struct ReconstructionDistances {
   double logmel_l1 = 0.0;

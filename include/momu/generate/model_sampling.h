@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "momu/model/sampler.h"
+#include "momu/diffusion/sampler_config.h"
 
 namespace momu {
 
@@ -22,7 +22,7 @@ struct ModelSampling {
 // Strict: FormatError naming the file (not JSON, another format or version, an unknown field, a
 // sampler that does not validate); IoError when it cannot be read.
 ModelSampling read_model_sampling(const std::filesystem::path& file);
-// Written atomically (include/momu/io/atomic_file.h).
+// Written atomically (src/core/atomic_file.h).
 void write_model_sampling(const std::filesystem::path& file, const ModelSampling& sampling);
 
 // The sampler settings of each task (Pipeline::default_samplers gives the model's).

@@ -11,16 +11,20 @@
 #include <optional>
 #include <string>
 
+#include "momu/audio/audio.h"
 #include "momu/core/log.h"
+#include "momu/diffusion/sampler_config.h"
 #include "momu/generate/model_sampling.h"
-#include "momu/io/audio_file.h"
-#include "momu/model/bicor_vae.h"
-#include "momu/model/diffusion_expert.h"
-#include "momu/model/sampler.h"
 #include "momu/motion/motion.h"
 #include "momu/motion/retarget.h"
+#include "momu/motion/skeleton.h"
 
 namespace momu {
+
+// The networks a Pipeline holds (private headers model/bicor_vae.h and
+// diffusion/diffusion_expert.h; a user needs neither to generate).
+class BicorVae;
+class DiffusionExpert;
 
 // Where a model's parts are. A model folder holds vae/, motion2music/ and music2motion/, and may
 // hold sampling.json (per-task sampler defaults, include/momu/generate/model_sampling.h).
@@ -39,9 +43,10 @@ struct GenerateOptions {
   SamplerConfig sampler;          // start from Pipeline::default_sampler() and override
   bool bone_postprocess = true;   // clamp bone lengths to the training range
   bool keep_on_floor = true;      // remove slow vertical drift of the decoded root (keep_on_floor, 2 s)
-  int griffin_lim_iterations = 32;
+  static constexpr int kMaxGriffinLimIterations = 10000;
+  int griffin_lim_iterations = 32;  // 0 .. kMaxGriffinLimIterations
   double motion_fps = 30.0;       // frame rate of generated motion
-  // Experts with a "clock" condition (include/momu/model/clock_condition.h):
+  // Experts with a "clock" condition (src/model/clock_condition.h):
   double bpm = 0.0;               // joint generation: the shared clock's tempo (0: one of the
                                   // training tempi, drawn with the seed)
   double clock_shift_beats = 0.0; // moves the partner's clock (motion2music, music2motion): a
@@ -66,7 +71,7 @@ struct GeneratedMusic {
   // identity when it was on it already.
   RetargetReport retarget;
   double clock_tempo_bpm = 0.0;   // mean tempo of the clock the expert followed (0: none)
-  double clock_confidence = 0.0;  // the clock's confidence (include/momu/core/beat_clock.h)
+  double clock_confidence = 0.0;  // the clock's confidence (src/core/beat_clock.h)
   at::Tensor logmel;  // [n_mels, F] log10 mel
   Audio audio;        // mono at the VAE's sample rate
 };
@@ -80,10 +85,20 @@ struct GeneratedMotion {
 
 class Pipeline {
  public:
+  Pipeline();
+  ~Pipeline();
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+
   // Throws IoError / FormatError naming the folder; ConfigError when an expert was trained on
   // another VAE (fingerprints differ) or the experts disagree on the latent scales.
   static Pipeline load(const PipelinePaths& paths, const std::string& device = "cpu");
 
+  // The model's music sample rate (outputs of motion_to_music; music_to_motion resamples its
+  // input to it) and the skeleton its dances are on (motion_to_music retargets onto it).
+  int sample_rate_hz() const;
+  const Skeleton& skeleton() const;
+  // The networks, for tools that work on latents (private headers; see above).
   BicorVae& vae() { return *vae_; }
   bool has_motion2music() const { return motion2music_ != nullptr; }
   bool has_music2motion() const { return music2motion_ != nullptr; }

@@ -7,13 +7,9 @@
 #include <filesystem>
 #include <string>
 
-namespace momu {
+#include "momu/audio/audio.h"
 
-struct Audio {
-  at::Tensor samples;      // [N] float32 mono, nominally in [-1, 1]
-  int sample_rate_hz = 0;  // samples per second
-  double duration_s() const;
-};
+namespace momu {
 
 struct AudioLoadOptions {
   int target_rate_hz = 0;    // resample to this rate; 0 keeps the file's rate

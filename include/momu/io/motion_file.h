@@ -1,5 +1,5 @@
 // Loading and saving motions in every supported format, chosen by the path:
-//   .json   momu-motion (momu/io/motion_json.h) or a Dance with Melody skeletons.json
+//   .json   momu-motion (io/motion_json.h) or a Dance with Melody skeletons.json
 //   .npy    [T, J, D] joint positions (D = 2 or 3), [T, J*D] with a named skeleton, or the LORIS
 //           pose2d [T, 17, 3] with confidence as the 3rd channel (confidence_channel)
 //   .bvh    forward kinematics of the hierarchy (momu/io/bvh.h); written by rotations from bone
@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <string>
 
-#include "momu/io/bvh.h"
+#include "momu/io/bvh_export.h"
 #include "momu/motion/motion.h"
 
 namespace momu {
@@ -21,6 +21,9 @@ constexpr double kDefaultNpyFps = 25.0;
 
 struct MotionLoadOptions {
   double fps = 0.0;  // frame rate of formats that store none (npy); 0: 25. Others keep their own.
+  // > 0: the motion's frame rate whatever the file says (npy included; the CLI's --fps), for
+  // files whose stored rate is wrong or missing.
+  double fps_override = 0.0;
   // npy: the skeleton of the array (default: guessed from J and D, see guess_skeleton). Other
   // formats: when set and different from the file's skeleton, its joints are picked by name
   // (select_joints_by_name), e.g. "dwm23" from a BVH that momu exported.

@@ -1,5 +1,5 @@
 // Motion novelty signals of the beat-locking measures (DESIGN.md section 7, steps 2-3) and of the
-// motion beat clock (include/momu/motion/motion_clock.h):
+// motion beat clock (src/motion/motion_clock.h):
 //   foot speed x[t] = mean over the skeleton's foot joints of |(P[t+1] - P[t-1]) / 2|
 //   (one-sided differences at the ends); root vertical speed |(c[t+1] - c[t-1]) / 2| of the root
 //   point's up coordinate; and the high-pass + z-score both are compared in.

@@ -19,6 +19,11 @@ namespace momu {
 // floor((num_frames - 1) * to_fps / from_fps) + 1 (exact for rational rates); 0 for no frames.
 int64_t resampled_length(int64_t num_frames, double from_fps, double to_fps);
 
+// Frames of the same duration at to_fps: max(1, round(num_frames * to_fps / from_fps)) (what the
+// VAE, the renderer and the rhythm features resample a motion to; resampled_length instead
+// counts the frames that stay inside the source).
+int64_t duration_frames(int64_t num_frames, double from_fps, double to_fps);
+
 // Linear interpolation to another frame rate. out_frames < 0: resampled_length() frames;
 // otherwise exactly out_frames, positions past the last source frame holding it.
 // x: [T, ...] floating -> [T', ...] (same dtype; interpolated in float64)
@@ -27,5 +32,9 @@ at::Tensor resample_frames(const at::Tensor& x, double from_fps, double to_fps,
 
 // The motion (and its confidence) at to_fps.
 Motion resample_motion(const Motion& motion, double to_fps, int64_t out_frames = -1);
+
+// The motion at `fps` with its duration kept (duration_frames); the motion itself when it is at
+// that rate already (within 1e-9).
+Motion motion_at_rate(const Motion& motion, double fps);
 
 }  // namespace momu

@@ -4,7 +4,7 @@
 //
 //   1. Same joints: a motion that has every target joint by name (a BVH momu exported, a dwm23
 //      JSON) keeps exactly those joints (select_joints_by_name): the identity.
-//   2. Otherwise the body roles of its points (momu/motion/joint_roles.h) give the target joints:
+//   2. Otherwise the body roles of its points (motion/joint_roles.h) give the target joints:
 //      pelvis (else the hips' midpoint), shoulders, elbows, wrists, hips, knees, ankles (required),
 //      hands and finger tips (else extended along the forearm), toes (else placed forward of the
 //      ankle), heels (placed below and behind the ankle), the two head points (the ears, else

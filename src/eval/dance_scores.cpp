@@ -1,0 +1,103 @@
+#include "momu/eval/dance_scores.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "momu/audio/resample.h"
+#include "motion/directogram.h"
+
+namespace momu {
+
+namespace {
+
+at::Tensor music_at(const Audio& music, int rate_hz) {
+  return resample_audio(music.samples, music.sample_rate_hz, rate_hz);
+}
+
+nlohmann::json std_or_null(bool defined, double v) {
+  return defined ? nlohmann::json(100 * v) : nlohmann::json(nullptr);
+}
+
+double mean_or_nan(double sum, size_t n) {
+  return n == 0 ? std::nan("") : sum / static_cast<double>(n);
+}
+
+}  // namespace
+
+std::vector<double> motion_beat_times(const Motion& motion) {
+  std::vector<double> t;
+  for (int64_t f : motion_rhythm(motion).beat_frames) t.push_back(static_cast<double>(f) / motion.fps);
+  return t;
+}
+
+DanceScores score_dance(const Motion& motion, const Audio& music, const DanceScoreConfig& config,
+                        const std::string& name) {
+  DanceScores s;
+  if (config.beats) {
+    const BeatScoreConfig& c = config.beat_scores;
+    BeatPairScore b = motion_music_beat_scores(motion_beat_times(motion), motion.duration_s(),
+                                               music_at(music, c.sample_rate_hz), c);
+    b.gen = name;
+    b.gt = name;
+    s.beats = b;
+  }
+  if (config.alignment) {
+    const AlignmentConfig& c = config.alignment_config;
+    s.alignment = alignment_coherence(motion.joints, motion.skeleton, motion.fps,
+                                      music_at(music, c.sample_rate_hz), c);
+  }
+  if (config.bas) {
+    const BeatAlignConfig& c = config.bas_config;
+    s.bas = beat_align_score(motion.joints, motion.fps, music_at(music, c.music_rate_hz), c);
+  }
+  return s;
+}
+
+nlohmann::json beat_summary_json(const BeatScoreSummary& s) {
+  return {{"variant", s.variant},
+          {"n", s.n},
+          {"BCS", 100 * s.bcs},
+          {"CSD", std_or_null(s.std_defined, s.csd)},
+          {"BHS", 100 * s.bhs},
+          {"HSD", std_or_null(s.std_defined, s.hsd)},
+          {"F1", 100 * s.f1},
+          {"CSD_ddof0", 100 * s.csd_ddof0},
+          {"HSD_ddof0", 100 * s.hsd_ddof0}};
+}
+
+nlohmann::json summarize_dance_scores(const std::vector<DanceScores>& scores, OnsetVariant variant) {
+  std::vector<BeatPairScore> beats;
+  double blc = 0, bpc = 0, lag = 0, tempo = 0, blc_root = 0, bpc_root = 0, bas = 0;
+  size_t n_alignment = 0, n_bas = 0;
+  for (const auto& s : scores) {
+    if (s.beats) beats.push_back(*s.beats);
+    if (s.alignment) {
+      blc += s.alignment->foot.blc;
+      bpc += s.alignment->foot.bpc;
+      lag += s.alignment->foot.beat_lag_s;
+      tempo += s.alignment->tempo_bpm;
+      blc_root += s.alignment->root.blc;
+      bpc_root += s.alignment->root.bpc;
+      ++n_alignment;
+    }
+    if (s.bas) {
+      bas += s.bas->bas;
+      ++n_bas;
+    }
+  }
+  nlohmann::json j{{"n", scores.size()}};
+  if (!beats.empty()) j["beat_scores"] = beat_summary_json(summarize_beat_scores(beats, variant));
+  if (n_alignment > 0) {
+    j["blc"] = mean_or_nan(blc, n_alignment);
+    j["bpc"] = mean_or_nan(bpc, n_alignment);
+    j["beat_lag_s"] = mean_or_nan(lag, n_alignment);
+    j["tempo_bpm"] = mean_or_nan(tempo, n_alignment);
+    j["root_vertical"] = {{"blc", mean_or_nan(blc_root, n_alignment)},
+                          {"bpc", mean_or_nan(bpc_root, n_alignment)}};
+  }
+  if (n_bas > 0) j["bas"] = mean_or_nan(bas, n_bas);
+  return j;
+}
+
+}  // namespace momu
