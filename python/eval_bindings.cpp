@@ -137,11 +137,9 @@ at::Tensor feature_set(const py::object& set, double fps, const py::object& skel
   py::gil_scoped_release release;
   std::vector<at::Tensor> rows;
   for (size_t i = 0; i < motions.size(); ++i) {
-    try {
-      rows.push_back(kinetic_features(motions[i].joints, motions[i].fps, motions[i].skeleton));
-    } catch (const ShapeError& e) {
-      throw ShapeError(name + "[" + std::to_string(i) + "]: " + e.what());
-    }
+    rows.push_back(naming_input(name + "[" + std::to_string(i) + "]", [&] {
+      return kinetic_features(motions[i].joints, motions[i].fps, motions[i].skeleton);
+    }));
   }
   if (rows.empty()) throw ShapeError(name + ": no motions");
   return at::stack(rows);

@@ -68,3 +68,11 @@ bool on_path(const std::string& program);
                    << " is absent (research data is read from ../shared at run time)";     \
     }                                                                                      \
   } while (0)
+
+// Skips the current test when the ffmpeg and ffprobe programs are not installed.
+#define MOMU_REQUIRE_FFMPEG()                                                              \
+  do {                                                                                     \
+    if (!momu::test::on_path("ffmpeg") || !momu::test::on_path("ffprobe")) {               \
+      GTEST_SKIP() << "skipped: ffmpeg/ffprobe are not installed (run scripts/setup.sh)";  \
+    }                                                                                      \
+  } while (0)

@@ -47,16 +47,20 @@ std::filesystem::path resolve_model_dir(const std::string& flag, const std::stri
                     "); pass --model <folder> or set MOMU_MODEL");
 }
 
-namespace {
-
-std::string range_number_text(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%g", v);
+std::string number_text(double v) {
+  char buf[40];
+  if (v == std::floor(v) && std::fabs(v) < 1e17) {
+    std::snprintf(buf, sizeof(buf), "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.4g", v);
+  }
   return buf;
 }
 
+namespace {
+
 CLI::Validator range_validator(double min, double max, bool zero_ok) {
-  const std::string range = "[" + range_number_text(min) + ", " + range_number_text(max) + "]";
+  const std::string range = "[" + number_text(min) + ", " + number_text(max) + "]";
   const std::string desc = zero_ok ? "0 or a number in " + range : "a number in " + range;
   return CLI::Validator(
       [min, max, zero_ok, desc](std::string& input) -> std::string {

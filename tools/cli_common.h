@@ -95,17 +95,8 @@ void apply_sampler_args(const SamplerArgs& args, int64_t max_steps, SamplerConfi
 // the source tree's models/default. Throws ConfigError saying where it looked.
 std::filesystem::path resolve_model_dir(const std::string& flag, const std::string& verb);
 
-// Runs f(); a ShapeError it throws about its input (a motion too short for a beat clock, say)
-// comes back with the input's name in front: "<files>: <what>" (README, "Exit codes": errors
-// name the file).
-template <typename F>
-auto naming_input(const std::string& files, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const ShapeError& e) {
-    throw ShapeError(files + ": " + e.what());
-  }
-}
+// A number as people write it in messages: 10000, 9007199254740992, 0.25.
+std::string number_text(double v);
 
 // Prints a JSON value on one line to stdout.
 void print_json(const nlohmann::json& j);

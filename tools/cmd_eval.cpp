@@ -8,6 +8,8 @@
 #include "data/prepared_clip.h"
 #include "eval/report/file_evaluation.h"
 #include "eval/report/validity.h"
+#include "momu/io/audio_file.h"
+#include "momu/io/motion_file.h"
 #include "momu/eval/music_quality.h"
 #include "momu/eval/plausibility.h"
 
@@ -97,11 +99,11 @@ void report(const EvalOptions& o, const json& r, void (*print)(const json&)) {
 }
 
 std::vector<FilePair> audio_pairs(const EvalOptions& o) {
-  return pair_files(o.generated, is_eval_audio, "--generated", o.reference, is_eval_audio, "--reference");
+  return pair_files(o.generated, is_audio_file, "--generated", o.reference, is_audio_file, "--reference");
 }
 
 std::vector<FilePair> dance_pairs(const EvalOptions& o) {
-  return pair_files(o.motion, is_eval_motion, "--motion", o.music, is_eval_audio, "--music");
+  return pair_files(o.motion, is_motion_file, "--motion", o.music, is_audio_file, "--music");
 }
 
 void run_eval_verb(const EvalOptions& o, const CliContext& ctx, const std::string& verb) {

@@ -69,17 +69,6 @@ void guarded(httplib::Response& res, F&& f) {
   }
 }
 
-// A number as people write it: 10000, 9007199254740992, 0.25.
-std::string number_text(double v) {
-  char buf[40];
-  if (v == std::floor(v) && std::fabs(v) < 1e17) {
-    std::snprintf(buf, sizeof(buf), "%.0f", v);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.4g", v);
-  }
-  return buf;
-}
-
 void replace_all(std::string& s, const std::string& from, const std::string& to) {
   if (from.empty()) return;
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {

@@ -1,6 +1,6 @@
 #include "momu/eval/dance_scores.h"
 
-#include <cmath>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -11,16 +11,8 @@ namespace momu {
 
 namespace {
 
-at::Tensor music_at(const Audio& music, int rate_hz) {
-  return resample_audio(music.samples, music.sample_rate_hz, rate_hz);
-}
-
 nlohmann::json std_or_null(bool defined, double v) {
   return defined ? nlohmann::json(100 * v) : nlohmann::json(nullptr);
-}
-
-double mean_or_nan(double sum, size_t n) {
-  return n == 0 ? std::nan("") : sum / static_cast<double>(n);
 }
 
 }  // namespace
@@ -33,11 +25,20 @@ std::vector<double> motion_beat_times(const Motion& motion) {
 
 DanceScores score_dance(const Motion& motion, const Audio& music, const DanceScoreConfig& config,
                         const std::string& name) {
+  // The music at each metric's rate, resampled once per rate (beats and alignment share 22050 Hz).
+  std::map<int, at::Tensor> music_by_rate;
+  auto music_at = [&](int rate_hz) -> const at::Tensor& {
+    auto it = music_by_rate.find(rate_hz);
+    if (it == music_by_rate.end()) {
+      it = music_by_rate.emplace(rate_hz, resample_audio(music.samples, music.sample_rate_hz, rate_hz)).first;
+    }
+    return it->second;
+  };
   DanceScores s;
   if (config.beats) {
     const BeatScoreConfig& c = config.beat_scores;
     BeatPairScore b = motion_music_beat_scores(motion_beat_times(motion), motion.duration_s(),
-                                               music_at(music, c.sample_rate_hz), c);
+                                               music_at(c.sample_rate_hz), c);
     b.gen = name;
     b.gt = name;
     s.beats = b;
@@ -45,11 +46,11 @@ DanceScores score_dance(const Motion& motion, const Audio& music, const DanceSco
   if (config.alignment) {
     const AlignmentConfig& c = config.alignment_config;
     s.alignment = alignment_coherence(motion.joints, motion.skeleton, motion.fps,
-                                      music_at(music, c.sample_rate_hz), c);
+                                      music_at(c.sample_rate_hz), c);
   }
   if (config.bas) {
     const BeatAlignConfig& c = config.bas_config;
-    s.bas = beat_align_score(motion.joints, motion.fps, music_at(music, c.music_rate_hz), c);
+    s.bas = beat_align_score(motion.joints, motion.fps, music_at(c.music_rate_hz), c);
   }
   return s;
 }
@@ -89,14 +90,14 @@ nlohmann::json summarize_dance_scores(const std::vector<DanceScores>& scores, On
   nlohmann::json j{{"n", scores.size()}};
   if (!beats.empty()) j["beat_scores"] = beat_summary_json(summarize_beat_scores(beats, variant));
   if (n_alignment > 0) {
-    j["blc"] = mean_or_nan(blc, n_alignment);
-    j["bpc"] = mean_or_nan(bpc, n_alignment);
-    j["beat_lag_s"] = mean_or_nan(lag, n_alignment);
-    j["tempo_bpm"] = mean_or_nan(tempo, n_alignment);
-    j["root_vertical"] = {{"blc", mean_or_nan(blc_root, n_alignment)},
-                          {"bpc", mean_or_nan(bpc_root, n_alignment)}};
+    const double n = static_cast<double>(n_alignment);
+    j["blc"] = blc / n;
+    j["bpc"] = bpc / n;
+    j["beat_lag_s"] = lag / n;
+    j["tempo_bpm"] = tempo / n;
+    j["root_vertical"] = {{"blc", blc_root / n}, {"bpc", bpc_root / n}};
   }
-  if (n_bas > 0) j["bas"] = mean_or_nan(bas, n_bas);
+  if (n_bas > 0) j["bas"] = bas / static_cast<double>(n_bas);
   return j;
 }
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <map>
 
+#include "core/shape.h"
 #include "io/safetensors.h"
 #include "momu/core/error.h"
 
@@ -48,14 +49,14 @@ void write_latent_file(const fs::path& path, const LatentFile& file) {
   }
   if (!file.latent.defined() || file.latent.dim() != 2) {
     throw ShapeError(what + ": expected a latent [d, L], got " +
-                     (file.latent.defined() ? c10::str(file.latent.sizes()) : "none"));
+                     describe_shape(file.latent));
   }
   std::map<std::string, at::Tensor> tensors{{"latent", file.latent}};
   if (file.start_root.defined()) {
     if (file.modality != "motion") throw ConfigError(what + ": a start_root is for motion latents");
     if (file.start_root.dim() != 1) {
       throw ShapeError(what + ": expected start_root [D], got " +
-                       c10::str(file.start_root.sizes()));
+                       describe_shape(file.start_root));
     }
     tensors["start_root"] = file.start_root;
   }
@@ -109,7 +110,7 @@ void check_latent_frames(const LatentFile& file, int64_t time_compression, const
   if (file.frames > decoded) {
     throw FormatError(path.string() + ": metadata 'frames' is " + std::to_string(file.frames) +
                       ", more than the " + std::to_string(decoded) + " frames its latent " +
-                      c10::str(file.latent.sizes()) + " decodes to");
+                      describe_shape(file.latent) + " decodes to");
   }
 }
 

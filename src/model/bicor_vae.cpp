@@ -322,9 +322,7 @@ Audio BicorVae::vocode(const at::Tensor& logmel, int64_t samples, int griffin_li
 
 at::Tensor BicorVae::encode_motion(const Motion& motion) {
   motion.validate();
-  if (motion.skeleton.name != spec_.skeleton.name ||
-      motion.skeleton.num_joints() != spec_.skeleton.num_joints() ||
-      motion.skeleton.dim != spec_.skeleton.dim) {
+  if (!motion.skeleton.same_layout(spec_.skeleton)) {
     throw ShapeError("BiCoR-VAE: the motion's skeleton is '" + motion.skeleton.name + "' (" +
                      std::to_string(motion.skeleton.num_joints()) + " joints), the model's is '" +
                      spec_.skeleton.name + "' (" + std::to_string(spec_.skeleton.num_joints()) + ")");

@@ -29,13 +29,6 @@ std::string ExitStatus::text() const {
 
 namespace {
 
-std::string read_captured(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 ExitStatus decode(int status) {
   ExitStatus s;
   if (WIFEXITED(status)) {
@@ -152,8 +145,8 @@ ExitStatus MomuProcess::wait() {
   return status_;
 }
 
-std::string MomuProcess::out() const { return read_captured(out_path_); }
-std::string MomuProcess::err() const { return read_captured(err_path_); }
+std::string MomuProcess::out() const { return test::read_text(out_path_); }
+std::string MomuProcess::err() const { return test::read_text(err_path_); }
 
 std::vector<std::string> temporaries_of(const fs::path& folder, pid_t pid) {
   std::vector<std::string> out;

@@ -31,13 +31,6 @@ using std::chrono::milliseconds;
 
 namespace {
 
-#define MOMU_REQUIRE_FFMPEG()                                                             \
-  do {                                                                                    \
-    if (!test::on_path("ffmpeg") || !test::on_path("ffprobe")) {                                      \
-      GTEST_SKIP() << "skipped: ffmpeg/ffprobe are not installed (run scripts/setup.sh)"; \
-    }                                                                                     \
-  } while (0)
-
 // A dwm23 dance as an .npy [frames, 23, 3] (25 fps when read): a figure 2 m tall that sways.
 void write_dance(const fs::path& path, int64_t frames) {
   torch::manual_seed(3);

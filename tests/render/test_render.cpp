@@ -20,13 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-#define MOMU_REQUIRE_FFMPEG()                                                             \
-  do {                                                                                    \
-    if (!test::on_path("ffmpeg") || !test::on_path("ffprobe")) {                                      \
-      GTEST_SKIP() << "skipped: ffmpeg/ffprobe are not installed (run scripts/setup.sh)"; \
-    }                                                                                     \
-  } while (0)
-
 // Stream and format facts of a media file, from ffprobe.
 nlohmann::json probe(const fs::path& file) {
   const std::string cmd =

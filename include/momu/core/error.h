@@ -37,6 +37,17 @@ class ShapeError : public Error {
   using Error::Error;
 };
 
+// Runs f(); a ShapeError it throws about its input (a motion too short for a beat clock, say)
+// comes back with the input's name in front: "<files>: <what>" (errors name the file).
+template <typename F>
+auto naming_input(const std::string& files, F&& f) -> decltype(f()) {
+  try {
+    return f();
+  } catch (const ShapeError& e) {
+    throw ShapeError(files + ": " + e.what());
+  }
+}
+
 // Documented process exit codes of the momu command line.
 enum ExitCode : int {
   kExitOk = 0,

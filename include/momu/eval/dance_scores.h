@@ -50,7 +50,7 @@ nlohmann::json beat_summary_json(const BeatScoreSummary& summary);
 
 // Means over many dances, one key scheme for every report: {"n", "beat_scores":
 // beat_summary_json (of `variant`), "blc", "bpc", "beat_lag_s", "tempo_bpm", "root_vertical":
-// {"blc", "bpc"}, "bas"}; a score not computed is left out. NaN means for n = 0.
+// {"blc", "bpc"}, "bas"}; a score no dance has is left out.
 nlohmann::json summarize_dance_scores(const std::vector<DanceScores>& scores,
                                       OnsetVariant variant = OnsetVariant::kLoris);
 

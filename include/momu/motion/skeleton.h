@@ -42,6 +42,10 @@ struct Skeleton {
   int num_joints() const { return static_cast<int>(joint_names.size()); }
   int num_points() const { return num_joints() + static_cast<int>(virtual_joints.size()); }
   bool has_tree() const { return !parents.empty(); }
+  // The same named layout: name, joint count and dimension (what a model's input must match).
+  bool same_layout(const Skeleton& other) const {
+    return name == other.name && num_joints() == other.num_joints() && dim == other.dim;
+  }
   // Name of point p (a real or virtual joint).
   const std::string& point_name(int p) const;
   // Index of the point called `name`, or -1.

@@ -19,16 +19,6 @@ using nlohmann::json;
 
 namespace {
 
-// f(), with a ShapeError's message prefixed by the files it came from.
-template <typename F>
-auto naming_files(const std::string& files, F&& f) -> decltype(f()) {
-  try {
-    return f();
-  } catch (const ShapeError& e) {
-    throw ShapeError(files + ": " + e.what());
-  }
-}
-
 std::string both(const FilePair& p) { return p.a.string() + ", " + p.b.string(); }
 
 json beat_params(const BeatScoreConfig& c) {
@@ -65,14 +55,10 @@ struct LoadedMotion {
 std::vector<LoadedMotion> load_motion_set(const fs::path& p, const MotionLoadOptions& load,
                                           const std::string& what) {
   std::vector<LoadedMotion> out;
-  for (const auto& [stem, path] : files_by_stem(p, is_eval_motion, what)) {
+  for (const auto& [stem, path] : files_by_stem(p, is_motion_file, what)) {
     out.push_back({path, load_motion(path, load)});
   }
   return out;
-}
-
-bool same_layout(const Skeleton& a, const Skeleton& b) {
-  return a.name == b.name && a.num_joints() == b.num_joints() && a.dim == b.dim;
 }
 
 std::string skeleton_text(const Skeleton& s) {
@@ -87,21 +73,21 @@ void onto_one_skeleton(std::vector<LoadedMotion>& gen, std::vector<LoadedMotion>
   if (!first) return;
   bool mixed = false;
   for (const auto* set : {&gen, &ref}) {
-    for (const auto& m : *set) mixed = mixed || !same_layout(m.motion.skeleton, first->motion.skeleton);
+    for (const auto& m : *set) mixed = mixed || !m.motion.skeleton.same_layout(first->motion.skeleton);
   }
   if (!mixed) return;
   const Skeleton target = dance_with_melody_skeleton();
   auto other_than = [&](const Skeleton& s) -> const LoadedMotion& {  // a file on another skeleton
     for (const auto* set : {&gen, &ref}) {
       for (const auto& m : *set) {
-        if (!same_layout(m.motion.skeleton, s)) return m;
+        if (!m.motion.skeleton.same_layout(s)) return m;
       }
     }
     return *first;
   };
   for (auto* set : {&gen, &ref}) {
     for (auto& m : *set) {
-      if (same_layout(m.motion.skeleton, target)) continue;
+      if (m.motion.skeleton.same_layout(target)) continue;
       RetargetReport r;
       try {
         m.motion = retarget_motion(m.motion, target, &r, m.path.string());
@@ -120,7 +106,7 @@ void onto_one_skeleton(std::vector<LoadedMotion>& gen, std::vector<LoadedMotion>
 at::Tensor kinetic_rows(const std::vector<LoadedMotion>& motions) {
   std::vector<at::Tensor> rows;
   for (const auto& m : motions) {
-    rows.push_back(naming_files(m.path.string(), [&] {
+    rows.push_back(naming_input(m.path.string(), [&] {
       return kinetic_features(m.motion.joints, m.motion.fps, m.motion.skeleton);
     }));
   }
@@ -128,9 +114,6 @@ at::Tensor kinetic_rows(const std::vector<LoadedMotion>& motions) {
 }
 
 }  // namespace
-
-bool is_eval_audio(const fs::path& p) { return is_audio_file(p); }
-bool is_eval_motion(const fs::path& p) { return is_motion_file(p); }
 
 json evaluate_music_beats(const std::vector<FilePair>& pairs, OnsetVariant variant) {
   BeatScoreConfig c;
@@ -140,7 +123,7 @@ json evaluate_music_beats(const std::vector<FilePair>& pairs, OnsetVariant varia
   std::vector<BeatPairScore> scores;
   for (const auto& p : pairs) {
     const at::Tensor a = load_audio(p.a, lo).samples, b = load_audio(p.b, lo).samples;
-    BeatPairScore s = naming_files(both(p), [&] { return beat_scores_audio(a, b, c); });
+    BeatPairScore s = naming_input(both(p), [&] { return beat_scores_audio(a, b, c); });
     s.gen = p.a.filename().string();
     s.gt = p.b.filename().string();
     scores.push_back(s);
@@ -161,7 +144,7 @@ json evaluate_dance_pairs(const std::vector<FilePair>& pairs, DanceMetric metric
   for (const auto& p : pairs) {
     const Motion m = load_motion(p.a, load);
     const Audio music = load_audio(p.b);
-    DanceScores s = naming_files(both(p), [&] { return score_dance(m, music, c); });
+    DanceScores s = naming_input(both(p), [&] { return score_dance(m, music, c); });
     json row;
     if (s.beats) {
       s.beats->gen = p.a.filename().string();
@@ -215,10 +198,10 @@ json evaluate_plausibility(const fs::path& motions, const MotionLoadOptions& loa
   const PlausibilityConfig c;
   json rows = json::array();
   double skate = 0, bone = 0;
-  const auto files = files_by_stem(motions, is_eval_motion, "--motion");
+  const auto files = files_by_stem(motions, is_motion_file, "--motion");
   for (const auto& [stem, path] : files) {
     const Motion m = load_motion(path, load);
-    const Plausibility p = naming_files(path.string(), [&] {
+    const Plausibility p = naming_input(path.string(), [&] {
       return physical_plausibility(m.joints, m.fps, m.skeleton, at::Tensor(), c);
     });
     json j = p;
@@ -243,15 +226,15 @@ json evaluate_music_quality(const std::vector<FilePair>& pairs) {
   std::vector<at::Tensor> eg, er;
   for (const auto& p : pairs) {
     const at::Tensor g = load_audio(p.a, lo).samples, r = load_audio(p.b, lo).samples;
-    const ReconstructionDistances d = naming_files(both(p), [&] { return reconstruction_distances(g, r); });
+    const ReconstructionDistances d = naming_input(both(p), [&] { return reconstruction_distances(g, r); });
     rows.push_back({{"gen", p.a.filename().string()},
                     {"gt", p.b.filename().string()},
                     {"logmel_l1", d.logmel_l1},
                     {"spectral_convergence", d.spectral_convergence}});
     l1 += d.logmel_l1;
     sc += d.spectral_convergence;
-    eg.push_back(naming_files(p.a.string(), [&] { return audio_embedding(g); }));
-    er.push_back(naming_files(p.b.string(), [&] { return audio_embedding(r); }));
+    eg.push_back(naming_input(p.a.string(), [&] { return audio_embedding(g); }));
+    er.push_back(naming_input(p.b.string(), [&] { return audio_embedding(r); }));
   }
   const double n = static_cast<double>(pairs.size());
   json fd = nullptr;

@@ -17,10 +17,6 @@
 
 namespace momu {
 
-// Whether a path is an audio / a motion file an evaluation reads.
-bool is_eval_audio(const std::filesystem::path& p);
-bool is_eval_motion(const std::filesystem::path& p);
-
 // Music beat scores of (generated, reference) audio pairs: {"variant", "n", "BCS", "CSD", "BHS",
 // "HSD", "F1", "CSD_ddof0", "HSD_ddof0", "per_pair", "params"} (x100).
 nlohmann::json evaluate_music_beats(const std::vector<FilePair>& pairs, OnsetVariant variant);
