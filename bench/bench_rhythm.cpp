@@ -133,6 +133,49 @@ void BM_GriffinLim(benchmark::State& state) {
 }
 BENCHMARK(BM_GriffinLim)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The (linear) mel spectrogram of the first `seconds` of the input music. -> [n_mels, F]
+at::Tensor music_mel(double seconds, const momu::LogMelConfig& lc) {
+  const auto y = three_minutes(22050).narrow(0, 0, static_cast<int64_t>(seconds * 22050));
+  const auto logmel = momu::log_mel_spectrogram(momu::resample_audio(y, 22050, lc.sample_rate_hz), lc);
+  return lc.log_base == momu::LogBase::kLog10 ? torch::pow(10.0, logmel) : logmel.exp();
+}
+
+// The vocoder's first step on 60 s of real music: the mel filterbank inverted by FISTA
+// (mel_to_magnitude, 50 iterations as logmel_to_audio runs it).
+void BM_MelToMagnitude(benchmark::State& state) {
+  constexpr double kVocoderSeconds = 60.0;
+  const momu::LogMelConfig lc;
+  const auto mel = music_mel(kVocoderSeconds, lc);
+  for (auto _ : state) benchmark::DoNotOptimize(momu::mel_to_magnitude(mel, lc));
+  state.counters["rtf"] = benchmark::Counter(
+      kVocoderSeconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_MelToMagnitude)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// How many Griffin-Lim iterations the vocoder needs: spectral convergence (the quantity it
+// minimises, against the magnitude recovered from the mel) and speed on 20 s of real music (the
+// golden clip's log-mel), for Arg(iterations). The pipeline's default is 32
+// (GenerateOptions::griffin_lim_iterations), logmel_to_audio's 60.
+void BM_GriffinLimIterations(benchmark::State& state) {
+  constexpr double kVocoderSeconds = 20.0;
+  const momu::LogMelConfig lc;
+  const auto magnitude = momu::mel_to_magnitude(music_mel(kVocoderSeconds, lc), lc);
+  const auto stft = lc.stft();
+  momu::GriffinLimConfig gl;
+  gl.iterations = static_cast<int>(state.range(0));
+  at::Tensor audio;
+  for (auto _ : state) {
+    audio = momu::griffin_lim(magnitude, stft, gl, momu::griffin_lim_length(magnitude.size(-1), stft));
+    benchmark::DoNotOptimize(audio);
+  }
+  state.counters["spectral_convergence"] = momu::spectral_convergence(magnitude, audio, stft);
+  state.counters["rtf"] = benchmark::Counter(
+      kVocoderSeconds * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GriffinLimIterations)
+    ->Arg(8)->Arg(16)->Arg(24)->Arg(32)->Arg(48)->Arg(64)->Arg(100)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
 }  // namespace
 
 int main(int argc, char** argv) {

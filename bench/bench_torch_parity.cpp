@@ -107,7 +107,9 @@ int run(const Args& args) {
   io["infer.eps"] = eps;
 
   // Training: the loss and gradient norm of the loaded weights on one seeded batch, then the
-  // time of whole optimizer steps (forward, loss, backward, AdamW).
+  // time of whole optimizer steps (forward, loss, backward, AdamW), with the allocator set as
+  // `momu train-*` sets it.
+  momu::configure_allocator(momu::kTrainingHeapBlockMiB);
   net->train();
   for (auto& p : net->parameters()) p.set_requires_grad(true);
   const int64_t tb = 16, tl = 512;

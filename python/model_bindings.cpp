@@ -79,7 +79,8 @@ class Model {
 const std::vector<std::string>& option_names() {
   // clang-format off
   static const std::vector<std::string> names{
-      "seed", "steps", "sampler", "guidance", "clock_guidance", "eta", "tc", "window", "overlap",
+      "seed", "steps", "sampler", "guidance", "clock_guidance", "guidance_interval", "eta", "tc",
+      "window", "overlap",
       "bone_postprocess", "keep_on_floor", "griffin_lim_iterations", "clock_shift", "beat_lock",
       "progress"};
   // clang-format on
@@ -164,6 +165,19 @@ GenerateOptions generate_options(Model& model, const std::string& task, const Op
   if (o.given("eta")) c.eta = o.number("eta", 0.0, 1.0);
   if (o.given("guidance")) c.guidance = o.number("guidance", 0.0, 100.0);
   if (o.given("clock_guidance")) c.clock_guidance = o.number("clock_guidance", 0.0, 100.0);
+  if (o.given("guidance_interval")) {
+    std::vector<double> g;
+    try {
+      g = o.get("guidance_interval").cast<std::vector<double>>();
+    } catch (const py::cast_error&) {
+      g.clear();
+    }
+    if (g.size() != 2) {
+      throw py::type_error(method + "(): guidance_interval must be a (from, to) pair of numbers");
+    }
+    c.guidance_from = g[0];  // checked by c.validate() below
+    c.guidance_to = g[1];
+  }
   if (o.given("tc")) c.tc = o.number("tc", 0.0, 1.0);
   if (o.given("window")) c.window = static_cast<int>(o.integer("window", 1, kMaxWindow));
   if (o.given("overlap")) c.overlap = static_cast<int>(o.integer("overlap", 0, kMaxWindow));
@@ -220,6 +234,7 @@ py::dict sampler_dict(const SamplerConfig& c) {
   d["eta"] = c.eta;
   d["guidance"] = c.guidance;
   d["clock_guidance"] = c.clock_guidance ? py::object(py::float_(*c.clock_guidance)) : py::none();
+  d["guidance_interval"] = py::make_tuple(c.guidance_from, c.guidance_to);
   d["tc"] = c.tc;
   d["seed"] = c.seed;
   d["window"] = c.window;
@@ -284,7 +299,8 @@ py::tuple joint(Model& m, double seconds, const std::optional<double>& bpm, doub
 constexpr const char* kSamplerDoc = R"doc(
 Keyword options (None or absent: the model's default for the task, Model.default_sampler(task)):
   seed (int >= 0), steps (1-10000), sampler ("ddim", "dpmpp2m", "ddpm"), guidance (0-100),
-  clock_guidance (0-100), eta (0-1), tc (0-1, joint), window, overlap (latent frames),
+  clock_guidance (0-100), guidance_interval ((from, to), fractions of T: guidance only at those
+  timesteps), eta (0-1), tc (0-1, joint), window, overlap (latent frames),
   bone_postprocess (bool, default True), keep_on_floor (bool, default True),
   griffin_lim_iterations (0-10000, default 32), clock_shift (beats, -4..4) and beat_lock (bool)
   for the two one-way tasks, progress: a callable(step, total) called once per sampler step with

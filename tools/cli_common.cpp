@@ -124,6 +124,13 @@ void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {
                   "model's, else --guidance; eps_null + s_clock (eps_clock - eps_null) + s "
                   "(eps_full - eps_clock))")
       ->check(finite_range(0.0, 100.0));
+  cmd->add_option("--guidance-interval", a.guidance_interval,
+                  "FROM,TO: guidance only at timesteps in [FROM * T, TO * T], fractions of T; "
+                  "elsewhere one conditional evaluation per step (default: the model's, 0,1: "
+                  "every step)")
+      ->expected(2)
+      ->delimiter(',')
+      ->check(finite_range(0.0, 1.0));
   cmd->add_option("--tc", a.tc, "joint: cross-guidance from tc * T down (fraction, default 0.5)")
       ->check(finite_range(0.0, 1.0));
   cmd->add_option("--seed", a.seed, "random seed (default 0)")->check(CLI::NonNegativeNumber);
@@ -141,6 +148,14 @@ void apply_sampler_args(const SamplerArgs& a, int64_t max_steps, SamplerConfig& 
   if (a.guidance != -1.0) c.guidance = a.guidance;
   if (a.clock_guidance != -1.0) c.clock_guidance = a.clock_guidance;
   if (a.tc != -1.0) c.tc = a.tc;
+  if (a.guidance_interval.size() == 2) {
+    if (a.guidance_interval[0] > a.guidance_interval[1]) {
+      throw ConfigError("--guidance-interval FROM,TO needs FROM <= TO, got " +
+                        number_text(a.guidance_interval[0]) + "," + number_text(a.guidance_interval[1]));
+    }
+    c.guidance_from = a.guidance_interval[0];
+    c.guidance_to = a.guidance_interval[1];
+  }
   if (a.seed != -1) c.seed = static_cast<uint64_t>(a.seed);
   if (a.window != -1) c.window = a.window;
   if (a.overlap != -1) c.overlap = a.overlap;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "core/file_names.h"
 #include "momu/core/error.h"
@@ -83,6 +84,7 @@ struct SamplerArgs {
   std::string sampler;
   int steps = -1, window = -1, overlap = -1;
   double guidance = -1.0, tc = -1.0, eta = -1.0, clock_guidance = -1.0;
+  std::vector<double> guidance_interval;  // [from, to] when given
   int64_t seed = -1;
 };
 void add_sampler_options(CLI::App* cmd, SamplerArgs& args);

@@ -2,6 +2,7 @@
 // (src/generate/model_package.h).
 #include <memory>
 #include <tuple>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
@@ -18,6 +19,7 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
       double guidance = -1.0, clock_guidance = -1.0, eta = -1.0;
       std::string sampler;
       int steps = -1;
+      std::vector<double> guidance_interval;  // [from, to] when given
     } m2a_defaults, a2m_defaults, joint_defaults;
   };
   auto a = std::make_shared<Args>();
@@ -50,6 +52,11 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
         ->check(CLI::IsMember({"ddim", "dpmpp2m", "ddpm"}));
     cmd->add_option("--" + name + "-steps", d->steps, "set " + whose + " default step count")
         ->check(CLI::Range(1, kMaxSamplerSteps));
+    cmd->add_option("--" + name + "-guidance-interval", d->guidance_interval,
+                    "FROM,TO: set " + whose + " default guidance interval (fractions of T)")
+        ->expected(2)
+        ->delimiter(',')
+        ->check(finite_range(0.0, 1.0));
   }
   cmd->footer(
       "Keeps only config.json and model.safetensors of each part (and the source model's\n"
@@ -96,6 +103,9 @@ void add_pack_model_command(CLI::App& app, CliContext& ctx) {
       if (d.eta != -1.0) e.eta = d.eta;
       if (!d.sampler.empty()) e.sampler = d.sampler;
       if (d.steps != -1) e.steps = d.steps;
+      if (d.guidance_interval.size() == 2) {
+        e.guidance_interval = std::make_pair(d.guidance_interval[0], d.guidance_interval[1]);
+      }
       return e;
     };
     const PackSamplerDefaults samplers{defaults(a->m2a_defaults), defaults(a->a2m_defaults),

@@ -6,6 +6,7 @@
 #include "cli_common.h"
 #include "distributed_options.h"
 #include "momu/core/error.h"
+#include "momu/core/runtime.h"
 #include "train/diffusion_trainer.h"
 
 namespace momu::cli {
@@ -52,6 +53,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
       "--config configs/diffusion_base.json --out runs/a2m --world-size 2 --rank 0 --master 127.0.0.1:29500");
   cmd->callback([&ctx, args] {
     ctx.apply_runtime();
+    configure_allocator(kTrainingHeapBlockMiB);  // a training batch's buffers stay in the heap
     ctx.check_output_dir("train-diffusion --out", args->out);
     DiffusionTrainOptions o;
     o.direction = args->direction;

@@ -23,10 +23,14 @@ int configure_threads(int threads) {
   return torch::get_num_threads();
 }
 
-void configure_allocator() {
+void configure_allocator(int heap_block_mib) {
+  if (heap_block_mib < 1 || heap_block_mib > 1024) {
+    throw ConfigError("configure_allocator: heap_block_mib must be in [1, 1024], got " +
+                      std::to_string(heap_block_mib));
+  }
 #if defined(__GLIBC__)
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  mallopt(M_MMAP_THRESHOLD, heap_block_mib << 20);
+  mallopt(M_TRIM_THRESHOLD, 2 * (heap_block_mib << 20));
 #endif
 }
 

@@ -67,7 +67,7 @@ PackedPart pack_weights(const std::string& name, const fs::path& src, const fs::
 }
 
 bool any(const ExpertSamplerDefaults& d) {
-  return d.guidance || d.clock_guidance || d.eta || d.sampler || d.steps;
+  return d.guidance || d.clock_guidance || d.eta || d.sampler || d.steps || d.guidance_interval;
 }
 
 // The given defaults over `s`, validated. `what` names the sampler in the error of clock guidance
@@ -82,6 +82,10 @@ void apply_defaults(const ExpertSamplerDefaults& d, const DiffusionExpertSpec& s
   if (d.eta) s.eta = *d.eta;
   if (d.sampler) s.sampler = *d.sampler;
   if (d.steps) s.steps = *d.steps;
+  if (d.guidance_interval) {
+    s.guidance_from = d.guidance_interval->first;
+    s.guidance_to = d.guidance_interval->second;
+  }
   try {
     s.validate();
   } catch (const ConfigError& e) {

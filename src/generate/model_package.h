@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "momu/core/log.h"
@@ -48,6 +49,8 @@ struct ExpertSamplerDefaults {
   std::optional<double> eta;             // SamplerConfig::eta (DDIM stochasticity)
   std::optional<std::string> sampler;    // SamplerConfig::sampler ("ddim", "dpmpp2m", "ddpm")
   std::optional<int> steps;              // SamplerConfig::steps (at most the schedule's T)
+  // SamplerConfig::guidance_from / guidance_to
+  std::optional<std::pair<double, double>> guidance_interval;
 };
 struct PackSamplerDefaults {
   ExpertSamplerDefaults motion2music, music2motion;

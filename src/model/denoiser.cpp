@@ -11,25 +11,37 @@ namespace momu {
 
 namespace {
 
-// Rotary position embedding (rotate-half form). x: [B, H, L, hd]; cos, sin: [L, hd / 2]
+// Rotary position embedding (rotate-half form), written into `out` (any strides, e.g. a
+// transposed view): out = [x1 cos - x2 sin, x1 sin + x2 cos]. x, out: [B, H, L, hd];
+// cos, sin: [L, hd / 2]. Used without autograd only.
+void rotary_into(at::Tensor out, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+  auto o1 = out.narrow(-1, 0, half), o2 = out.narrow(-1, half, half);
+  at::mul_out(o1, x1, cos).addcmul_(x2, sin, -1);
+  at::mul_out(o2, x1, sin).addcmul_(x2, cos);
+}
+
+// The same with autograd. x: [B, H, L, hd]; cos, sin: [L, hd / 2] -> [B, H, L, hd]
 at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
   const int64_t half = x.size(-1) / 2;
   auto x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-  return torch::cat({x1 * cos - x2 * sin, x1 * sin + x2 * cos}, -1);
+  return torch::cat({at::addcmul(x1 * cos, x2, sin, -1), at::addcmul(x1 * sin, x2, cos)}, -1);
 }
 
-// Modulated layer norm: norm(x) * (1 + scale) + shift. x: [B, L, H], shift/scale: [B, H]
-at::Tensor modulate(const at::Tensor& x, const at::Tensor& shift, const at::Tensor& scale) {
-  return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1);
-}
+// The rotary tables of one call: cos and sin of position x frequency, and the same scaled by
+// the attention's 1 / sqrt(hd) for the queries (so the [L, L] scores need no division).
+struct RotaryTables {
+  at::Tensor cos, sin, cos_q, sin_q;  // [L, hd / 2] each
+};
 
-// One pre-norm Transformer block with adaLN-Zero modulation.
+// Pre-norm Transformer blocks with adaLN-Zero modulation. Two forms of the same function: with
+// autograd (training), and without it (sampling), where every [B, L, H] and [B, heads, L, L]
+// intermediate is updated in place and the keys are written transposed, so the two attention
+// products run on contiguous operands.
 class DenoiserBlockImpl : public torch::nn::Module {
  public:
   DenoiserBlockImpl(int hidden, int heads, int mlp_hidden) : heads_(heads) {
-    auto ln = torch::nn::LayerNormOptions({hidden}).elementwise_affine(false).eps(1e-6);
-    norm1_ = register_module("norm1", torch::nn::LayerNorm(ln));
-    norm2_ = register_module("norm2", torch::nn::LayerNorm(ln));
     qkv_ = register_module("qkv", torch::nn::Linear(hidden, 3 * hidden));
     proj_ = register_module("proj", torch::nn::Linear(hidden, hidden));
     fc1_ = register_module("fc1", torch::nn::Linear(hidden, mlp_hidden));
@@ -40,26 +52,48 @@ class DenoiserBlockImpl : public torch::nn::Module {
     modulation_->bias.zero_();
   }
 
-  // x: [B, L, H], c: [B, H] (activated time embedding), cos/sin: [L, hd / 2] -> [B, L, H]
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& c, const at::Tensor& cos,
-                     const at::Tensor& sin) {
-    auto mod = modulation_->forward(c).chunk(6, 1);
+  // With autograd. x: [B, L, H], c: [B, H] (activated time embedding) -> [B, L, H]
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& c, const RotaryTables& r) {
+    auto mod = modulation_->forward(c).unsqueeze(1).chunk(6, 2);  // 6 x [B, 1, H]
     const int64_t b = x.size(0), l = x.size(1), h = x.size(2), hd = h / heads_;
-    auto y = modulate(norm1_->forward(x), mod[0], mod[1]);
+    auto y = at::addcmul(mod[0], norm(x), 1 + mod[1]);
     auto qkv = qkv_->forward(y).view({b, l, 3, heads_, hd}).permute({2, 0, 3, 1, 4});  // [3,B,H,L,hd]
-    auto q = apply_rotary(qkv[0], cos, sin);
-    auto k = apply_rotary(qkv[1], cos, sin);
-    auto att = torch::softmax(torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd)), -1);
+    auto q = apply_rotary(qkv[0], r.cos_q, r.sin_q);
+    auto kt = apply_rotary(qkv[1], r.cos, r.sin).transpose(-2, -1).contiguous();  // [B,H,hd,L]
+    auto att = torch::softmax(torch::matmul(q, kt), -1);
     auto o = torch::matmul(att, qkv[2]).permute({0, 2, 1, 3}).reshape({b, l, h});
-    auto out = x + mod[2].unsqueeze(1) * proj_->forward(o);
-    y = modulate(norm2_->forward(out), mod[3], mod[4]);
-    y = fc2_->forward(torch::gelu(fc1_->forward(y)));
-    return out + mod[5].unsqueeze(1) * y;
+    auto out = at::addcmul(x, mod[2], proj_->forward(o));
+    y = at::addcmul(mod[3], norm(out), 1 + mod[4]);
+    return at::addcmul(out, mod[5], fc2_->forward(torch::gelu(fc1_->forward(y))));
+  }
+
+  // Without autograd; x is updated in place and returned. x: [B, L, H] contiguous, c: [B, H]
+  // -> [B, L, H]
+  at::Tensor forward_in_place(at::Tensor x, const at::Tensor& c, const RotaryTables& r) {
+    auto mod = modulation_->forward(c).unsqueeze(1).chunk(6, 2);  // 6 x [B, 1, H]
+    const int64_t b = x.size(0), l = x.size(1), h = x.size(2), hd = h / heads_;
+    auto y = norm(x);
+    at::addcmul_out(y, mod[0], y, mod[1].add(1));
+    auto qkv = qkv_->forward(y).view({b, l, 3, heads_, hd}).permute({2, 0, 3, 1, 4});  // [3,B,H,L,hd]
+    auto q = at::empty({b, heads_, l, hd}, x.options());
+    auto kt = at::empty({b, heads_, hd, l}, x.options());
+    rotary_into(q, qkv[0], r.cos_q, r.sin_q);
+    rotary_into(kt.transpose(-2, -1), qkv[1], r.cos, r.sin);
+    auto att = torch::matmul(q, kt);  // [B, H, L, L]
+    at::_softmax_out(att, att, -1, false);
+    auto o = torch::matmul(att, qkv[2]).permute({0, 2, 1, 3}).reshape({b, l, h});
+    x.addcmul_(mod[2], proj_->forward(o));
+    y = norm(x);
+    at::addcmul_out(y, mod[3], y, mod[4].add(1));
+    auto f = fc1_->forward(y);
+    at::gelu_out(f, f);
+    return x.addcmul_(mod[5], fc2_->forward(f));
   }
 
  private:
+  static at::Tensor norm(const at::Tensor& x) { return at::layer_norm(x, {x.size(-1)}, {}, {}, 1e-6); }
+
   int64_t heads_;
-  torch::nn::LayerNorm norm1_{nullptr}, norm2_{nullptr};
   torch::nn::Linear qkv_{nullptr}, proj_{nullptr}, fc1_{nullptr}, fc2_{nullptr};
   torch::nn::Linear modulation_{nullptr};
 };
@@ -139,20 +173,30 @@ at::Tensor DenoiserImpl::forward(const at::Tensor& z, const at::Tensor& t, const
     k = torch::zeros({b}, z.options());
   }
   auto x = in_proj_->forward(torch::cat({z, c, k.view({b, 1, 1}).expand({b, 1, l})}, 1));  // [B, H, L]
-  x = x.permute({0, 2, 1});                                                                  // [B, L, H]
+  x = x.permute({0, 2, 1}).contiguous();                                                     // [B, L, H]
   auto emb = time_fc2_->forward(torch::silu(time_fc1_->forward(
       timestep_embedding(t.to(z.device()), config_.hidden))));
   emb = emb + (1 - k).unsqueeze(1) * null_embedding_.unsqueeze(0);
   auto act = torch::silu(emb);
-  // Rotary tables for this length.
+  // Rotary tables for this length; the queries' carry the attention scale 1 / sqrt(hd).
   const int64_t hd = config_.hidden / config_.heads, half = hd / 2;
   auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(z.device());
   auto inv = torch::exp(-std::log(config_.rope_base) * torch::arange(half, opts) * 2.0 / static_cast<double>(hd));
   auto ang = torch::arange(l, opts).unsqueeze(1) * inv.unsqueeze(0);  // [L, half]
-  auto cos = ang.cos().to(z.scalar_type()), sin = ang.sin().to(z.scalar_type());
-  for (const auto& m : *blocks_) x = m->as<DenoiserBlockImpl>()->forward(x, act, cos, sin);
-  auto mod = final_modulation_->forward(act).chunk(2, 1);
-  x = modulate(final_norm_->forward(x), mod[0], mod[1]);
+  const double scale = 1.0 / std::sqrt(static_cast<double>(hd));
+  RotaryTables r{ang.cos(), ang.sin(), {}, {}};
+  r.cos_q = (r.cos * scale).to(z.scalar_type());
+  r.sin_q = (r.sin * scale).to(z.scalar_type());
+  r.cos = r.cos.to(z.scalar_type());
+  r.sin = r.sin.to(z.scalar_type());
+  // Without autograd (sampling) the blocks work in place on x, which this call owns.
+  const bool in_place = !at::GradMode::is_enabled();
+  for (const auto& m : *blocks_) {
+    auto* block = m->as<DenoiserBlockImpl>();
+    x = in_place ? block->forward_in_place(x, act, r) : block->forward(x, act, r);
+  }
+  auto mod = final_modulation_->forward(act).unsqueeze(1).chunk(2, 2);  // 2 x [B, 1, H]
+  x = at::addcmul(mod[0], final_norm_->forward(x), 1 + mod[1]);
   return out_proj_->forward(x).permute({0, 2, 1}).contiguous();  // [B, d, L]
 }
 

@@ -9,6 +9,7 @@
 
 #include "io/npy.h"
 #include "io/safetensors.h"
+#include "momu/core/error.h"
 #include "momu/io/audio_file.h"
 #include "test_util.h"
 
@@ -49,6 +50,9 @@ TEST(OptionLimits, GenerateRefusesInvalidNumbersBeforeAnyWork) {
       {joint + "--guidance nan", "--guidance", out},
       {joint + "--eta nan", "--eta", out},
       {joint + "--tc nan", "--tc", out},
+      {joint + "--guidance-interval 0.5", "--guidance-interval", out},
+      {joint + "--guidance-interval 0.2,1.5", "--guidance-interval", out},
+      {joint + "--guidance-interval nan,0.5", "--guidance-interval", out},
       {joint + "--overlap -1", "--overlap", out},
       {joint + "--window 0", "--window", out},
       {joint + "--seconds 1e-9", "--seconds", out},
@@ -60,6 +64,11 @@ TEST(OptionLimits, GenerateRefusesInvalidNumbersBeforeAnyWork) {
       {m2a + "--input-fps nan", "--input-fps", tmp.path() / "o.wav"},
   };
   for (const auto& c : cases) expect_refused(c);
+  // An interval upside down: a ConfigError naming the option, before any work.
+  const auto r = test::run_momu("-q " + joint + "--guidance-interval 0.8,0.2");
+  EXPECT_EQ(r.exit_code, kExitConfig) << r.err;
+  EXPECT_NE(r.err.find("--guidance-interval FROM,TO needs FROM <= TO, got 0.8,0.2"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(OptionLimits, MotionVerbsRefuseInvalidFrameRates) {

@@ -151,16 +151,24 @@ TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
   EXPECT_EQ(joint.guidance, 8.0);
   EXPECT_EQ(joint.eta, 1.0);
   // Version 3 (session 12): joint generation dances with its own expert (the wide tempo
-  // augmentation) and DPM-Solver++ 25 steps; motion to music DPM-Solver++ 15, music to motion
-  // DDIM 50 (fewer steps cost it FID_k on the validation split).
+  // augmentation) and DPM-Solver++ 25 steps; motion to music DPM-Solver++ 15. Version 4
+  // (session 15): music to motion DPM-Solver++ 25 too, and guidance intervals (no guidance below
+  // 0.07 T for all three tasks, none above 0.81 T for music to motion; docs/training_runs.md).
   EXPECT_TRUE(p.has_joint_music2motion());
   EXPECT_TRUE(p.joint_dance_expert().spec().uses_clock());
   EXPECT_EQ(joint.sampler, "dpmpp2m");
   EXPECT_EQ(joint.steps, 25);
-  EXPECT_EQ(p.default_samplers().motion2music.sampler, "dpmpp2m");
-  EXPECT_EQ(p.default_samplers().motion2music.steps, 15);
-  EXPECT_EQ(p.default_samplers().music2motion.sampler, "ddim");
-  EXPECT_EQ(p.default_samplers().music2motion.steps, 50);
+  EXPECT_EQ(joint.guidance_from, 0.07);
+  EXPECT_EQ(joint.guidance_to, 1.0);
+  const TaskSamplers defaults = p.default_samplers();
+  EXPECT_EQ(defaults.motion2music.sampler, "dpmpp2m");
+  EXPECT_EQ(defaults.motion2music.steps, 15);
+  EXPECT_EQ(defaults.motion2music.guidance_from, 0.07);
+  EXPECT_EQ(defaults.motion2music.guidance_to, 1.0);
+  EXPECT_EQ(defaults.music2motion.sampler, "dpmpp2m");
+  EXPECT_EQ(defaults.music2motion.steps, 25);
+  EXPECT_EQ(defaults.music2motion.guidance_from, 0.07);
+  EXPECT_EQ(defaults.music2motion.guidance_to, 0.81);
   GenerateOptions o;
   o.sampler = joint;
   o.sampler.steps = 4;

@@ -155,14 +155,16 @@ TEST(PackModel, SetsJointDefaultsAndKeepsThemWhenRepacking) {
   EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
 }
 
-// --<task>-sampler / --<task>-steps set a task's solver and step count; more steps than the
-// schedule has are refused before anything is written.
+// --<task>-sampler / --<task>-steps / --<task>-guidance-interval set a task's solver, step count
+// and guidance interval; more steps than the schedule has, or an interval upside down, are
+// refused before anything is written.
 TEST(PackModel, SetsEachTasksSolverAndSteps) {
   test::TempDir tmp;
   const fs::path out = tmp.path() / "fast";
   auto r = test::run_momu("pack-model -q --model " + test::shipped_model().string() +
                           " --music2motion-sampler dpmpp2m --music2motion-steps 15 --joint-sampler dpmpp2m"
-                          " --joint-steps 12 --out " + out.string());
+                          " --joint-steps 12 --music2motion-guidance-interval 0.1,0.8 --joint-guidance-interval"
+                          " 0,0.5 --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const TaskSamplers fast = Pipeline::load(PipelinePaths::from_model_dir(out)).default_samplers();
   const TaskSamplers source = Pipeline::load(PipelinePaths::from_model_dir(test::shipped_model())).default_samplers();
@@ -171,7 +173,16 @@ TEST(PackModel, SetsEachTasksSolverAndSteps) {
   EXPECT_EQ(fast.music2motion.guidance, source.music2motion.guidance);
   EXPECT_EQ(fast.joint.sampler, "dpmpp2m");
   EXPECT_EQ(fast.joint.steps, 12);
+  EXPECT_EQ(fast.music2motion.guidance_from, 0.1);
+  EXPECT_EQ(fast.music2motion.guidance_to, 0.8);
+  EXPECT_EQ(fast.joint.guidance_from, 0.0);
+  EXPECT_EQ(fast.joint.guidance_to, 0.5);
   EXPECT_EQ(nlohmann::json(fast.motion2music), nlohmann::json(source.motion2music));
+  r = test::run_momu("pack-model -q --model " + test::shipped_model().string() +
+                     " --music2motion-guidance-interval 0.8,0.1 --out " + (tmp.path() / "bad").string());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("guidance_interval"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(tmp.path() / "bad"));
   r = test::run_momu("pack-model -q --model " + test::shipped_model().string() + " --motion2music-steps 1001 --out " +
                      (tmp.path() / "bad").string());
   EXPECT_NE(r.exit_code, 0);

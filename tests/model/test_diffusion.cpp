@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <utility>
 #include <vector>
 
 #include "diffusion/diffusion_expert.h"
@@ -642,6 +643,75 @@ TEST(Sampler, ClockGuidanceWeighsTheBaseConditionOnItsOwn) {
   EXPECT_GT(max_abs_diff(lm, jm), 1e-4);
 }
 
+TEST(Sampler, GuidanceIntervalGuidesOnlyItsTimesteps) {
+  torch::manual_seed(12);
+  const auto sched = small_schedule(20);
+  auto cond = torch::randn({3, 9});
+  auto base = cond.clone();
+  base[2].zero_();
+  // Counts denoiser calls by condition: null (undefined), base or full.
+  int64_t null_calls = 0, cond_calls = 0;
+  EpsFunction counted = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& c) {
+    ++(c.defined() ? cond_calls : null_calls);
+    return per_frame_eps(z, t, c);
+  };
+  SamplerConfig c = toy_sampler();  // DDIM 5 steps on T = 20: timesteps 19, 14, 10, 5, 0
+  c.clock_guidance = 5.0;
+  // The default interval {0, 1} is every step, and the JSON keeps its old form.
+  EXPECT_TRUE(c.guided_at(0, 20) && c.guided_at(19, 20));
+  EXPECT_FALSE(nlohmann::json(c).contains("guidance_interval"));
+  auto every = sample_conditional_with_base(counted, sched, 2, cond, base, c);
+  EXPECT_EQ(null_calls, 5);
+  EXPECT_EQ(cond_calls, 10);  // base and full at each step
+  // [0.25, 0.75] of T = 20 is t in [5, 15]: steps at t 14, 10 and 5 are guided, 19 and 0 not.
+  c.guidance_from = 0.25;
+  c.guidance_to = 0.75;
+  EXPECT_TRUE(c.guided_at(5, 20) && c.guided_at(15, 20));
+  EXPECT_FALSE(c.guided_at(4, 20) || c.guided_at(16, 20));
+  null_calls = cond_calls = 0;
+  auto part = sample_conditional_with_base(counted, sched, 2, cond, base, c);
+  EXPECT_EQ(null_calls, 3);
+  EXPECT_EQ(cond_calls, 3 * 2 + 2);
+  EXPECT_GT(max_abs_diff(part, every), 1e-4);
+  // An empty interval is the conditional model alone: guidance 1 without a base.
+  c.guidance_from = c.guidance_to = 0.99;
+  SamplerConfig plain = toy_sampler();
+  plain.guidance = 1.0;
+  EXPECT_TRUE(torch::allclose(sample_conditional_with_base(per_frame_eps, sched, 2, cond, base, c),
+                              sample_conditional(per_frame_eps, sched, 2, cond, 0, plain), 1e-6, 1e-6));
+  // JSON round trip and validation.
+  c.guidance_from = 0.1;
+  c.guidance_to = 0.8;
+  const nlohmann::json j = c;
+  EXPECT_EQ(j.at("guidance_interval"), nlohmann::json::array({0.1, 0.8}));
+  const auto back = j.get<SamplerConfig>();
+  EXPECT_EQ(back.guidance_from, 0.1);
+  EXPECT_EQ(back.guidance_to, 0.8);
+  for (auto [from, to] : {std::pair{0.5, 0.4}, std::pair{-0.1, 0.5}, std::pair{0.2, 1.5},
+                          std::pair{std::nan(""), 0.5}}) {
+    SamplerConfig bad = toy_sampler();
+    bad.guidance_from = from;
+    bad.guidance_to = to;
+    EXPECT_THROW(bad.validate(), ConfigError) << from << ", " << to;
+  }
+  nlohmann::json three = c;
+  three["guidance_interval"] = {0.1, 0.5, 0.9};
+  EXPECT_THROW(three.get<SamplerConfig>(), ConfigError);
+  // Joint generation: outside the interval neither chain evaluates its null condition.
+  SamplerConfig q = toy_sampler();
+  q.clock_guidance = 4.0;
+  const int64_t length = 12;
+  auto ba = torch::randn({2, length}), bm = torch::randn({3, length});
+  auto keep = [](const at::Tensor& x0) { return x0; };
+  null_calls = cond_calls = 0;
+  sample_joint_with_base(counted, 3, counted, 2, sched, length, q, ba, bm, keep, keep);
+  EXPECT_EQ(null_calls, 2 * 5);
+  q.guidance_from = q.guidance_to = 0.99;
+  null_calls = cond_calls = 0;
+  sample_joint_with_base(counted, 3, counted, 2, sched, length, q, ba, bm, keep, keep);
+  EXPECT_EQ(null_calls, 0);
+}
+
 TEST(Sampler, CrossGuidanceWithTcZeroIsTwoUnconditionalChains) {
   const auto sched = small_schedule(20);
   SamplerConfig c = toy_sampler();
@@ -742,12 +812,13 @@ TEST(Sampler, OverlappingWindowsBlendWithoutSeams) {
   c.window = 16;
   c.overlap = 4;
   const int64_t t = 9;
-  int64_t max_width = 0, max_batch = 0, calls = 0;
+  int64_t max_width = 0, max_batch = 0, min_batch = 0, calls = 0;
   bool cond_matches = true;
   EpsFunction spy = [&](const at::Tensor& zz, const at::Tensor& tt, const at::Tensor& cc) {
     ++calls;
     max_width = std::max(max_width, zz.size(2));
     max_batch = std::max(max_batch, zz.size(0));
+    min_batch = calls == 1 ? zz.size(0) : std::min(min_batch, zz.size(0));
     if (!cc.defined() || cc.size(0) != zz.size(0) || cc.size(2) != zz.size(2) ||
         tt.numel() != zz.size(0)) {
       cond_matches = false;
@@ -765,7 +836,8 @@ TEST(Sampler, OverlappingWindowsBlendWithoutSeams) {
         << "window_batch " << batch << ": blending a position-independent prediction changed it";
     EXPECT_LE(max_width, 16) << "a denoiser call was wider than the window";
     EXPECT_LE(max_batch, batch) << "a denoiser call had more windows than window_batch";
-    EXPECT_GE(calls, (4 + batch - 1) / batch) << "50 frames need at least 4 windows of 16";
+    EXPECT_EQ(calls, (4 + batch - 1) / batch) << "50 frames are 4 windows of 16: as few calls as the batch allows";
+    EXPECT_LE(max_batch - min_batch, 1) << "window_batch " << batch << ": calls of unequal sizes";
     EXPECT_TRUE(cond_matches) << "the condition windows did not match the latent windows";
   }
 }
@@ -844,6 +916,32 @@ TEST(Denoiser, AnyLengthAndAnyTimestepDtype) {
     auto c = net->forward(z, t.to(torch::kInt32), cond);
     EXPECT_LT(max_abs_diff(a, c), 1e-5) << "int32 and int64 timesteps differ";
   }
+}
+
+TEST(Denoiser, InPlaceSamplingPathEqualsTheAutogradPath) {
+  // Without autograd the blocks update their buffers in place and write the keys transposed;
+  // the function must be the one training differentiates.
+  torch::manual_seed(23);
+  Denoiser net(tiny_denoiser());
+  randomize(net);
+  net->eval();
+  auto z = torch::randn({3, 4, 37});
+  auto cond = torch::randn({3, 3, 37});
+  auto t = torch::tensor({0, 9, 19}, torch::kInt64);
+  auto keep = torch::tensor({1.0, 0.0, 1.0});
+  const auto z_before = z.clone(), cond_before = cond.clone();
+  auto with_grad = net->forward(z, t, cond, keep);
+  ASSERT_TRUE(with_grad.requires_grad());
+  at::Tensor without;
+  {
+    torch::NoGradGuard no_grad;
+    without = net->forward(z, t, cond, keep);
+  }
+  EXPECT_FALSE(without.requires_grad());
+  EXPECT_LT(max_abs_diff(with_grad.detach(), without), 1e-5);
+  EXPECT_GT(with_grad.abs().max().item<double>(), 1e-2);
+  EXPECT_TRUE(torch::equal(z, z_before) && torch::equal(cond, cond_before))
+      << "the in-place path must not touch its inputs";
 }
 
 TEST(Denoiser, DroppedConditionIsTheNullCondition) {

@@ -32,7 +32,7 @@ def test_a_seed_gives_the_same_dance_and_another_seed_another(model, song, dance
 def test_progress_is_called_once_per_sampler_step(model, song):
     audio, sr = song
     calls = []
-    model.music_to_motion(audio, sr, steps=5, sampler="ddim", seed=0,
+    model.music_to_motion(audio, sr, steps=5, sampler="ddim", seed=0, guidance_interval=(0.1, 0.9),
                           progress=lambda step, total: calls.append((step, total)))
     assert calls == [(i, 5) for i in range(1, 6)]
 
@@ -78,6 +78,7 @@ def test_default_sampler_is_the_models_per_task_setting(model):
     joint = model.default_sampler("joint")
     assert joint["sampler"] == "dpmpp2m" and joint["steps"] == 25  # models/default/sampling.json
     assert set(model.default_sampler("music2motion")) >= {"seed", "steps", "eta", "guidance"}
+    assert model.default_sampler("music2motion")["guidance_interval"] == (0.07, 0.81)  # version 4
     with pytest.raises(momu.ConfigError, match="unknown task 'dance'"):
         model.default_sampler("dance")
 
@@ -96,6 +97,10 @@ def test_bad_sampler_options_are_rejected_with_the_option_named(model, song):
         model.music_to_motion(audio, sr, steps=2.5)
     with pytest.raises(TypeError, match="progress must be a callable"):
         model.music_to_motion(audio, sr, progress=3)
+    with pytest.raises(TypeError, match=r"guidance_interval must be a \(from, to\) pair"):
+        model.music_to_motion(audio, sr, guidance_interval=0.5)
+    with pytest.raises(momu.ConfigError, match="guidance_interval must be"):
+        model.music_to_motion(audio, sr, guidance_interval=(0.8, 0.2))
     with pytest.raises(momu.ConfigError, match="bpm must be a number in"):
         model.joint(2.0, bpm=1000)
     with pytest.raises(momu.ConfigError, match="beat_lock is for"):

@@ -26,12 +26,21 @@ struct SamplerConfig {
   // on its own, s_b: eps_null + s_b (eps_base - eps_null) + s (eps_cond - eps_base). Unset: s_b = s,
   // plain guidance. Written to JSON only when set.
   std::optional<double> clock_guidance;
+  // The guidance interval (Kynkaanniemi et al. 2024): guidance and clock guidance only at
+  // timesteps t with guidance_from * T <= t <= guidance_to * T (fractions of the model's T);
+  // elsewhere the conditional prediction alone, one denoiser evaluation per step instead of two
+  // or three. {0, 1}: every step. Written to JSON ("guidance_interval": [from, to]) only when not
+  // {0, 1}.
+  double guidance_from = 0.0;
+  double guidance_to = 1.0;
   double tc = 0.5;               // joint generation: cross-guidance for t <= tc * T
   uint64_t seed = 0;
   int window = 256;              // latent frames per denoiser window
   int overlap = 64;              // frames shared by neighbouring windows
   int window_batch = 8;          // windows per denoiser call
   void validate() const;         // throws ConfigError
+  // Whether timestep t (0..timesteps-1) is guided (inside the guidance interval).
+  bool guided_at(int64_t t, int64_t timesteps) const;
 };
 void to_json(nlohmann::json& j, const SamplerConfig& c);
 void from_json(const nlohmann::json& j, SamplerConfig& c);  // strict; validates
