@@ -47,7 +47,8 @@ at::Tensor windowed_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
   auto acc = torch::zeros_like(z);
   auto wsum = torch::zeros({l}, z.options());
   // As few calls as window_batch allows, of sizes that differ by at most one (10 windows at
-  // window_batch 8: 5 + 5, not 8 + 2; a call of 2 windows costs a third more per window).
+  // window_batch 8: 5 + 5, not 8 + 2; a call of 2 windows costs a fifth to a third more per
+  // window, session 15).
   const size_t batch = static_cast<size_t>(config.window_batch);
   const size_t calls = (starts.size() + batch - 1) / batch;
   for (size_t call = 0, i = 0; call < calls; ++call) {
