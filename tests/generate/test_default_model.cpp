@@ -162,7 +162,7 @@ TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
   EXPECT_EQ(joint.guidance_to, 1.0);
   const TaskSamplers defaults = p.default_samplers();
   EXPECT_EQ(defaults.motion2music.sampler, "dpmpp2m");
-  EXPECT_EQ(defaults.motion2music.steps, 15);
+  EXPECT_EQ(defaults.motion2music.steps, 12);
   EXPECT_EQ(defaults.motion2music.guidance_from, 0.07);
   EXPECT_EQ(defaults.motion2music.guidance_to, 1.0);
   EXPECT_EQ(defaults.music2motion.sampler, "dpmpp2m");
