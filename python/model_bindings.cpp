@@ -166,15 +166,14 @@ GenerateOptions generate_options(Model& model, const std::string& task, const Op
   if (o.given("guidance")) c.guidance = o.number("guidance", 0.0, 100.0);
   if (o.given("clock_guidance")) c.clock_guidance = o.number("clock_guidance", 0.0, 100.0);
   if (o.given("guidance_interval")) {
+    const std::string what = method + "(): guidance_interval must be a (from, to) pair of numbers";
     std::vector<double> g;
     try {
       g = o.get("guidance_interval").cast<std::vector<double>>();
     } catch (const py::cast_error&) {
-      g.clear();
+      throw py::type_error(what);
     }
-    if (g.size() != 2) {
-      throw py::type_error(method + "(): guidance_interval must be a (from, to) pair of numbers");
-    }
+    if (g.size() != 2) throw py::type_error(what);
     c.guidance_from = g[0];  // checked by c.validate() below
     c.guidance_to = g[1];
   }

@@ -107,17 +107,17 @@ void add_motion_input_options(CLI::App* cmd, MotionInputArgs& a, bool with_skele
 
 void add_sampler_options(CLI::App* cmd, SamplerArgs& a) {
   cmd->add_option("--sampler", a.sampler,
-                  "ddim (default), dpmpp2m (DPM-Solver++ 2M, second order: fewer steps) or ddpm "
-                  "(all T steps)")
+                  "ddim, dpmpp2m (DPM-Solver++ 2M, second order: fewer steps) or ddpm (all T "
+                  "steps) (default: the model's for the task)")
       ->check(CLI::IsMember({"ddim", "dpmpp2m", "ddpm"}));
   // Unset options keep their sentinel -1 (outside every range): the model's default applies.
-  cmd->add_option("--steps", a.steps, "DDIM / DPM-Solver++ steps (default: the model's, 50)")
+  cmd->add_option("--steps", a.steps, "DDIM / DPM-Solver++ steps (default: the model's for the task)")
       ->check(CLI::Range(1, kMaxSamplerSteps));
   cmd->add_option("--eta", a.eta,
                   "stochasticity in [0, 1] (default: the model's; dpmpp2m: 1 is the reverse SDE)")
       ->check(finite_range(0.0, 1.0));
   cmd->add_option("--guidance", a.guidance,
-                  "classifier-free guidance scale (default: the model's, 3)")
+                  "classifier-free guidance scale (default: the model's for the task)")
       ->check(finite_range(0.0, 100.0));
   cmd->add_option("--clock-guidance", a.clock_guidance,
                   "clock experts: guidance scale of the beat clock on its own (default: the "

@@ -65,8 +65,8 @@ void add_bench_command(CLI::App& app, CliContext& ctx) {
   add_sampler_options(cmd, a->s);
   cmd->footer(
       "Real-time factor = seconds of output per second of compute, with the model's default\n"
-      "samplers (each task its own: DDIM steps, guidance, T_c) and 32 Griffin-Lim iterations;\n"
-      "the sampler options given apply on top, to all three tasks.\n\n"
+      "samplers (each task its own: solver, steps, guidance and its interval, T_c) and 32\n"
+      "Griffin-Lim iterations; the sampler options given apply on top, to all three tasks.\n\n"
       "Examples:\n  momu bench\n  momu --threads 2 bench --model models/default --joint-memory-seconds 300\n"
       "  momu --threads 2 bench --sampler dpmpp2m --steps 15");
   cmd->callback([&ctx, a] {

@@ -80,14 +80,6 @@ at::Tensor mel_to_magnitude(const at::Tensor& mel, const LogMelConfig& config, i
     throw ShapeError("mel_to_magnitude: expected mel [..., " + std::to_string(config.n_mels) +
                      ", F] (n_mels of the log-mel config), got " + describe_shape(mel));
   }
-  if (mel.dim() > 2) {  // each [n_mels, F] on its own (the products below are 2-D)
-    auto flat = mel.reshape({-1, mel.size(-2), mel.size(-1)});
-    std::vector<at::Tensor> parts;
-    for (int64_t i = 0; i < flat.size(0); ++i) parts.push_back(mel_to_magnitude(flat[i], config, iterations));
-    auto sizes = mel.sizes().vec();
-    sizes[sizes.size() - 2] = parts.front().size(0);
-    return torch::stack(parts).reshape(sizes);
-  }
   // The basis, its pseudo-inverse and its spectral norm are small ([n_mels, n_bins]) and made
   // once in float64 on the CPU; only the products with the frames run on the input's device.
   // Each frequency bin lies under at most two triangular filters, so the basis is sparse (about
@@ -99,8 +91,9 @@ at::Tensor mel_to_magnitude(const at::Tensor& mel, const LogMelConfig& config, i
   const auto basis = basis64.to(opts).to_sparse();                    // [n_mels, n_bins]
   const auto basis_t = basis64.t().contiguous().to(opts).to_sparse();  // [n_bins, n_mels]
   const auto pinv = at::linalg_pinv(basis64).to(opts);     // [n_bins, n_mels]
-  const auto m = mel.contiguous();
-  auto x = torch::matmul(pinv, m).clamp_min_(0.0);         // [n_bins, F]
+  // Frames are independent: a batch [..., n_mels, F] is solved as one [n_mels, N F].
+  const auto m = mel.movedim(-2, 0).reshape({config.n_mels, -1}).contiguous();
+  auto x = torch::matmul(pinv, m).clamp_min_(0.0);         // [n_bins, N F]
   // FISTA (Beck and Teboulle 2009) on 0.5 ||A x - m||^2 with x >= 0: a gradient step of 1 / L,
   // projection onto x >= 0, Nesterov extrapolation (the objective falls as 1 / k^2 instead of the
   // 1 / k of plain projected gradient).
@@ -114,6 +107,12 @@ at::Tensor mel_to_magnitude(const at::Tensor& mel, const LogMelConfig& config, i
     x = x_next;
     t = t_next;
   }
+  auto shape = mel.sizes().vec();  // back to [..., n_bins, F]
+  shape.pop_back();
+  shape.pop_back();
+  shape.insert(shape.begin(), x.size(0));
+  shape.push_back(mel.size(-1));
+  x = x.reshape(shape).movedim(0, -2).contiguous();
   return config.power == 1.0 ? x : x.pow(1.0 / config.power);
 }
 

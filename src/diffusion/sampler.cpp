@@ -263,9 +263,9 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
   auto za = chain_a.initial_noise(d_a, length, opts);
   auto zm = chain_m.initial_noise(d_m, length, opts);
   const double threshold = config.tc * static_cast<double>(schedule.timesteps());
-  // The scales of the current step: 1 outside the guidance interval.
-  double s = config.guidance;
-  double sb = config.clock_guidance.value_or(s);  // the base's own scale
+  // The scales of the current step (set below: 1 outside the guidance interval); sb is the
+  // base's own scale.
+  double s = 1.0, sb = 1.0;
   auto guide = [&](const at::Tensor& null, const at::Tensor& c) {
     return !null.defined() || s == 1.0 ? c : null + s * (c - null);
   };
