@@ -13,7 +13,7 @@ namespace momu::cli {
 
 void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
   struct Args {
-    std::string direction, vae, data, config, out, init;
+    std::string direction, vae, data, config, out, init, teacher;
     bool resume = false;
     int64_t steps = 0;
     int64_t stop_after = -1;
@@ -37,6 +37,12 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
                   "start a new run from this expert's weights (a run's last/ or a model folder's "
                   "expert; same direction, denoiser, condition and VAE): fine-tuning")
       ->excludes("--resume");
+  cmd->add_option("--teacher", args->teacher,
+                  "guidance distillation: the trained expert whose guided predictions the student "
+                  "learns (the config's \"distillation\" block; configs/distill_clock.json); the "
+                  "student starts from its weights")
+      ->excludes("--resume")
+      ->excludes("--init");
   cmd->add_option("--steps", args->steps, "override the number of steps")->check(CLI::PositiveNumber);
   cmd->add_option("--stop-after", args->stop_after,
                   "stop with a checkpoint after this many steps of this call (resume later)")
@@ -48,6 +54,8 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
       "--config configs/diffusion_base.json --out runs/a2m\n"
       "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
       "--out runs/a2m --resume --steps 6000\n"
+      "  momu train-diffusion --direction music2motion --vae models/default/vae --data prepared/dwm "
+      "--config configs/distill_clock.json --teacher models/default/music2motion --out runs/a2m_distilled\n"
       "  (two processes, batch 2 x train.batch_size; the second with --rank 1)\n"
       "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
       "--config configs/diffusion_base.json --out runs/a2m --world-size 2 --rank 0 --master 127.0.0.1:29500");
@@ -70,6 +78,13 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
     if (o.has_config) o.config = load_diffusion_run_config(args->config);
     if (!o.has_config && !args->resume) {
       throw ConfigError("train-diffusion: --config is required for a new run");
+    }
+    if (!args->teacher.empty()) {
+      if (!o.config.distillation) {
+        throw ConfigError("train-diffusion --teacher: the config (" + args->config +
+                          ") has no \"distillation\" block (see configs/distill_clock.json)");
+      }
+      o.config.distillation->teacher = args->teacher;
     }
     o.steps = args->steps;
     const DiffusionTrainResult r =

@@ -150,6 +150,19 @@ EpsFunction DiffusionExpert::eps() {
   };
 }
 
+ScaledEpsFunction DiffusionExpert::scaled_eps() {
+  if (!distilled()) return {};
+  Denoiser d = denoiser_;
+  const torch::Device dev = device_;
+  return [d, dev](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond, double s,
+                  double sb) mutable {
+    torch::NoGradGuard no_grad;
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
+    auto scales = torch::tensor({static_cast<float>(s), static_cast<float>(sb)}, opts).repeat({z.size(0), 1});
+    return d->forward(z.to(dev), t.to(dev), cond.defined() ? cond.to(dev) : at::Tensor(), {}, scales);
+  };
+}
+
 at::Tensor expert_condition(const DiffusionExpertSpec& spec, const at::Tensor& partner,
                             const at::Tensor& envelope) {
   if (spec.rhythm_channels() == 0) return partner;

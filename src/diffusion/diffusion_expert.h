@@ -96,6 +96,10 @@ class DiffusionExpert {
   // The denoiser as the sampler calls it (no gradients; inputs moved to the model's device,
   // outputs returned on it).
   EpsFunction eps();
+  // A guidance-distilled expert's denoiser with its scales (spec().denoiser.guidance_embedding);
+  // empty for other experts.
+  ScaledEpsFunction scaled_eps();
+  bool distilled() const { return spec_.denoiser.guidance_embedding; }
 
  private:
   DiffusionExpertSpec spec_;

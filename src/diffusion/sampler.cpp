@@ -184,9 +184,24 @@ class ChainStepper {
   int64_t t_last_ = -1;
 };
 
+// A distilled denoiser at fixed scales, as an EpsFunction (windowed_eps calls it per window batch).
+EpsFunction at_scales(const ScaledEpsFunction& distilled, double s, double sb) {
+  return [&distilled, s, sb](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond) {
+    return distilled(z, t, cond, s, sb);
+  };
+}
+
+// The scales (s, s_b) of a step at t: the config's inside the guidance interval, (1, 1) outside;
+// s_b = s without a base or clock guidance (then eps_null + s (eps_cond - eps_null)).
+std::pair<double, double> step_scales(const SamplerConfig& config, int64_t t, int64_t timesteps, bool has_base) {
+  if (!config.guided_at(t, timesteps)) return {1.0, 1.0};
+  return {config.guidance, has_base ? config.clock_guidance.value_or(config.guidance) : config.guidance};
+}
+
 at::Tensor sample_with_base(const EpsFunction& eps, const NoiseSchedule& schedule, int64_t channels,
                             const at::Tensor& cond, const at::Tensor& base, int64_t length,
-                            const SamplerConfig& config, const ProgressCallback& progress) {
+                            const SamplerConfig& config, const ProgressCallback& progress,
+                            const ScaledEpsFunction& distilled = {}) {
   config.validate();
   torch::NoGradGuard no_grad;
   if (cond.defined() && cond.dim() != 2) {
@@ -200,15 +215,58 @@ at::Tensor sample_with_base(const EpsFunction& eps, const NoiseSchedule& schedul
   auto z = chain.initial_noise(channels, l, opts);
   for (size_t i = 0; i < plan.ts.size(); ++i) {
     // Outside the guidance interval the conditional prediction alone.
-    auto e = config.guided_at(plan.ts[i], schedule.timesteps())
-                 ? guided_eps_with_base(eps, z, plan.ts[i], cond, base, config)
-                 : windowed_eps(eps, z, plan.ts[i], cond, config);
+    at::Tensor e;
+    if (distilled) {
+      const auto [gs, gb] = step_scales(config, plan.ts[i], schedule.timesteps(), base.defined());
+      e = windowed_eps(at_scales(distilled, gs, gb), z, plan.ts[i], cond, config);
+    } else {
+      e = config.guided_at(plan.ts[i], schedule.timesteps())
+              ? guided_eps_with_base(eps, z, plan.ts[i], cond, base, config)
+              : windowed_eps(eps, z, plan.ts[i], cond, config);
+    }
     z = chain.step(i, z, e);
     if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
   }
   return z;
 }
 
+
+// sample_joint_with_base for guidance-distilled experts: one evaluation per chain and step at
+// the step's scales; the partner's clean estimate is the partner's from the previous step.
+std::pair<at::Tensor, at::Tensor> joint_distilled(
+    const ScaledEpsFunction& eps_a, int64_t d_a, const ScaledEpsFunction& eps_m, int64_t d_m,
+    const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,
+    const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
+    const ConditionMap& cond_m, const ProgressCallback& progress) {
+  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+  const Plan plan = make_plan(schedule, config);
+  ChainStepper chain_a(schedule, plan, config.eta, config.seed);
+  ChainStepper chain_m(schedule, plan, config.eta, joint_partner_seed(config.seed));
+  auto za = chain_a.initial_noise(d_a, length, opts);
+  auto zm = chain_m.initial_noise(d_m, length, opts);
+  const double threshold = config.tc * static_cast<double>(schedule.timesteps());
+  at::Tensor x0a, x0m;  // each chain's clean estimate from its previous step
+  for (size_t i = 0; i < plan.ts.size(); ++i) {
+    const int64_t t = plan.ts[i];
+    const bool cross = static_cast<double>(t + 1) <= threshold + 1e-9;
+    if (cross && !x0a.defined()) {  // no previous step: the chains' own predictions at t
+      x0a = schedule.predict_x0(za, t, windowed_eps(at_scales(eps_a, 1.0, 1.0), za, t, base_a, config));
+      x0m = schedule.predict_x0(zm, t, windowed_eps(at_scales(eps_m, 1.0, 1.0), zm, t, base_m, config));
+    }
+    const at::Tensor ca = cross ? (cond_a ? cond_a(x0m) : x0m) : base_a;
+    const at::Tensor cm = cross ? (cond_m ? cond_m(x0a) : x0a) : base_m;
+    const auto [sa, sba] = step_scales(config, t, schedule.timesteps(), base_a.defined());
+    const auto [sm, sbm] = step_scales(config, t, schedule.timesteps(), base_m.defined());
+    auto ea = windowed_eps(at_scales(eps_a, sa, sba), za, t, ca, config);
+    auto em = windowed_eps(at_scales(eps_m, sm, sbm), zm, t, cm, config);
+    x0a = schedule.predict_x0(za, t, ea);
+    x0m = schedule.predict_x0(zm, t, em);
+    za = chain_a.step(i, za, ea);
+    zm = chain_m.step(i, zm, em);
+    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
+  }
+  return {za, zm};
+}
 
 }  // namespace
 
@@ -221,13 +279,14 @@ at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& sched
 at::Tensor sample_conditional_with_base(const EpsFunction& eps, const NoiseSchedule& schedule,
                                         int64_t channels, const at::Tensor& cond,
                                         const at::Tensor& base, const SamplerConfig& config,
-                                        const ProgressCallback& progress) {
+                                        const ProgressCallback& progress,
+                                        const ScaledEpsFunction& distilled) {
   if (!cond.defined()) throw ShapeError("sample_conditional_with_base: a condition is needed");
   if (base.defined() && (base.dim() != 2 || base.size(1) != cond.size(1))) {
     throw ShapeError("sample_conditional_with_base: expected base [dc, " +
                      std::to_string(cond.size(1)) + "], got " + c10::str(base.sizes()));
   }
-  return sample_with_base(eps, schedule, channels, cond, base, 0, config, progress);
+  return sample_with_base(eps, schedule, channels, cond, base, 0, config, progress, distilled);
 }
 
 
@@ -247,7 +306,8 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     const EpsFunction& eps_a, int64_t d_a, const EpsFunction& eps_m, int64_t d_m,
     const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,
     const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
-    const ConditionMap& cond_m, const ProgressCallback& progress) {
+    const ConditionMap& cond_m, const ProgressCallback& progress,
+    const ScaledEpsFunction& distilled_a, const ScaledEpsFunction& distilled_m) {
   config.validate();
   torch::NoGradGuard no_grad;
   if (length < 1 || d_a < 1 || d_m < 1) throw ShapeError("sample_joint: length and channels must be >= 1");
@@ -255,6 +315,13 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     if (b->defined() && (b->dim() != 2 || b->size(1) != length)) {
       throw ShapeError("sample_joint: a base condition must be [dc, " + std::to_string(length) + "]");
     }
+  }
+  if (static_cast<bool>(distilled_a) != static_cast<bool>(distilled_m)) {
+    throw ConfigError("sample_joint: both experts or neither must be guidance-distilled");
+  }
+  if (distilled_a) {
+    return joint_distilled(distilled_a, d_a, distilled_m, d_m, schedule, length, config, base_a, base_m,
+                           cond_a, cond_m, progress);
   }
   const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
   const Plan plan = make_plan(schedule, config);

@@ -27,6 +27,13 @@ namespace momu {
 using EpsFunction =
     std::function<at::Tensor(const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond)>;
 
+// A guidance-distilled denoiser (DenoiserConfig::guidance_embedding) as the sampler calls it:
+// its teacher's guided prediction at the scales (s, s_b) in one evaluation (the guidance base is
+// the condition without its content: a clock condition's clock). z: [B, d, W]; t: [B] int64;
+// cond: [B, dc, W] or undefined -> eps [B, d, W]
+using ScaledEpsFunction = std::function<at::Tensor(const at::Tensor& z, const at::Tensor& t,
+                                                   const at::Tensor& cond, double s, double s_b)>;
+
 // The noise prediction for a whole sequence by overlapping windows (one window when
 // length <= window). z: [d, L], cond: [dc, L] or undefined -> eps [d, L]
 at::Tensor windowed_eps(const EpsFunction& eps, const at::Tensor& z, int64_t t,
@@ -55,10 +62,14 @@ at::Tensor sample_conditional(const EpsFunction& eps, const NoiseSchedule& sched
 
 // sample_conditional guided with a base condition (guided_eps_with_base). cond, base: [dc, L]
 // -> [channels, L]; with base undefined or clock_guidance unset, exactly sample_conditional.
+// With `distilled` (the same expert, guidance-distilled) every step is one evaluation of it at
+// the step's scales: (guidance, clock_guidance or guidance) inside the guidance interval, (1, 1)
+// outside; `eps` is then not called.
 at::Tensor sample_conditional_with_base(const EpsFunction& eps, const NoiseSchedule& schedule,
                                         int64_t channels, const at::Tensor& cond,
                                         const at::Tensor& base, const SamplerConfig& config,
-                                        const ProgressCallback& progress = {});
+                                        const ProgressCallback& progress = {},
+                                        const ScaledEpsFunction& distilled = {});
 
 // An expert's condition built from its partner's clean-latent estimate (for experts whose
 // condition holds more than the partner latent, e.g. rhythm channels).
@@ -89,11 +100,16 @@ std::pair<at::Tensor, at::Tensor> sample_joint(const EpsFunction& eps_a, int64_t
 // cond_a(x0_m) (eps_null + s (eps_cond - eps_null)). With config.clock_guidance = s_b the base
 // is guided with s_b: eps_null + s_b (eps_base - eps_null) above tc * T, and
 // eps_null + s_b (eps_base - eps_null) + s (eps_cond - eps_base) at and below (no extra call).
+// With guidance-distilled experts (distilled_a and distilled_m, both or neither) each chain
+// takes one evaluation per step, of the same guided prediction, and the partner's clean estimate
+// at and below tc * T is the partner's from the previous step (its guided prediction; at the
+// first such step without one, the partner's own prediction at t, one extra evaluation).
 std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     const EpsFunction& eps_a, int64_t d_a, const EpsFunction& eps_m, int64_t d_m,
     const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,
     const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
-    const ConditionMap& cond_m, const ProgressCallback& progress = {});
+    const ConditionMap& cond_m, const ProgressCallback& progress = {},
+    const ScaledEpsFunction& distilled_a = {}, const ScaledEpsFunction& distilled_m = {});
 
 // Seed of chain m in sample_joint.
 uint64_t joint_partner_seed(uint64_t seed);

@@ -39,6 +39,18 @@ EpsFunction counted_eps(DiffusionExpert& expert, double* gflop) {
   };
 }
 
+// A guidance-distilled expert's denoiser with its scales (empty for other experts), counted as
+// counted_eps.
+ScaledEpsFunction counted_scaled_eps(DiffusionExpert& expert, double* gflop) {
+  ScaledEpsFunction eps = expert.scaled_eps();
+  if (!eps || gflop == nullptr) return eps;
+  const DenoiserConfig dc = expert.spec().denoiser;
+  return [eps, dc, gflop](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond, double s, double sb) {
+    *gflop += denoiser_flops(dc, z.size(2)) * static_cast<double>(z.size(0)) / 1e9;  // z: [B, d, L]
+    return eps(z, t, cond, s, sb);
+  };
+}
+
 void add(double* slot, double seconds) {
   if (slot) *slot += seconds;
 }
@@ -281,7 +293,7 @@ GeneratedMusic Pipeline::motion_to_music(const Motion& input, const GenerateOpti
   double* gflop = timings ? &timings->denoiser_gflop : nullptr;
   auto za = s.unscale_target(sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(),
                                                           s.denoiser.latent_channels, cond, base,
-                                                          options.sampler, progress));
+                                                          options.sampler, progress, counted_scaled_eps(expert, gflop)));
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;
   const int64_t samples = std::llround(motion.duration_s() * sr);
@@ -342,7 +354,7 @@ GeneratedMotion Pipeline::music_to_motion(const Audio& audio, const GenerateOpti
   double* gflop = timings ? &timings->denoiser_gflop : nullptr;
   auto zm = s.unscale_target(sample_conditional_with_base(counted_eps(expert, gflop), expert.schedule(),
                                                           s.denoiser.latent_channels, cond, base,
-                                                          options.sampler, progress));
+                                                          options.sampler, progress, counted_scaled_eps(expert, gflop)));
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   GeneratedMotion out = decode_motion(zm, zm.size(1) * k, audio.duration_s(), options, timings);
   if (options.beat_lock && out.motion.duration_s() >= 2.0) {
@@ -389,6 +401,12 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
   at::Tensor za, zm;
   double clock_bpm = 0.0;
   check_clock_options(m.spec(), options, "joint generation");
+  // Guidance-distilled experts sample with one evaluation per chain and step when both are.
+  ScaledEpsFunction distilled_a, distilled_m;
+  if (a.distilled() && m.distilled()) {
+    distilled_a = counted_scaled_eps(a, gflop);
+    distilled_m = counted_scaled_eps(m, gflop);
+  }
   if (a.spec().uses_clock() || m.spec().uses_clock()) {
     if (!(a.spec().uses_clock() && m.spec().uses_clock())) {
       throw ConfigError("joint generation: one expert has a \"clock\" condition and the other not");
@@ -422,11 +440,13 @@ std::pair<GeneratedMusic, GeneratedMotion> Pipeline::joint(double seconds,
     };
     std::tie(za, zm) = sample_joint_with_base(counted_eps(a, gflop), a.spec().denoiser.latent_channels,
                                               counted_eps(m, gflop), m.spec().denoiser.latent_channels, a.schedule(), length,
-                                              options.sampler, base, base, clock_a, clock_m, progress);
+                                              options.sampler, base, base, clock_a, clock_m, progress,
+                                              distilled_a, distilled_m);
   } else {
-    std::tie(za, zm) = sample_joint(counted_eps(a, gflop), a.spec().denoiser.latent_channels,
-                                    counted_eps(m, gflop), m.spec().denoiser.latent_channels, a.schedule(), length,
-                                    options.sampler, progress, cond_a, cond_m);
+    std::tie(za, zm) = sample_joint_with_base(counted_eps(a, gflop), a.spec().denoiser.latent_channels,
+                                              counted_eps(m, gflop), m.spec().denoiser.latent_channels,
+                                              a.schedule(), length, options.sampler, at::Tensor(), at::Tensor(),
+                                              cond_a, cond_m, progress, distilled_a, distilled_m);
   }
   add(timings ? &timings->sampling_s : nullptr, since(t0));
   const int sr = vae_->spec().logmel.sample_rate_hz;

@@ -130,6 +130,10 @@ DenoiserImpl::DenoiserImpl(const DenoiserConfig& config) : config_(config) {
   time_fc1_ = register_module("time_fc1", torch::nn::Linear(h, h));
   time_fc2_ = register_module("time_fc2", torch::nn::Linear(h, h));
   null_embedding_ = register_parameter("null_embedding", torch::randn({h}) * 0.02);
+  if (config_.guidance_embedding) {
+    guidance_fc1_ = register_module("guidance_fc1", torch::nn::Linear(h, h));
+    guidance_fc2_ = register_module("guidance_fc2", torch::nn::Linear(h, h));
+  }
   blocks_ = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < config_.depth; ++i) {
     blocks_->push_back(DenoiserBlock(h, config_.heads, mlp_width(config_)));
@@ -143,10 +147,14 @@ DenoiserImpl::DenoiserImpl(const DenoiserConfig& config) : config_(config) {
   final_modulation_->bias.zero_();
   out_proj_->weight.zero_();
   out_proj_->bias.zero_();
+  if (guidance_fc2_) {  // a student starts as its teacher's conditional prediction
+    guidance_fc2_->weight.zero_();
+    guidance_fc2_->bias.zero_();
+  }
 }
 
 at::Tensor DenoiserImpl::forward(const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond,
-                                 const at::Tensor& keep) {
+                                 const at::Tensor& keep, const at::Tensor& scales) {
   const int64_t d = config_.latent_channels, dc = config_.cond_channels;
   if (!z.defined() || z.dim() != 3 || z.size(1) != d || z.size(2) < 1) {
     throw ShapeError("denoiser: expected z [B, " + std::to_string(d) + ", L], got " +
@@ -177,6 +185,21 @@ at::Tensor DenoiserImpl::forward(const at::Tensor& z, const at::Tensor& t, const
   auto emb = time_fc2_->forward(torch::silu(time_fc1_->forward(
       timestep_embedding(t.to(z.device()), config_.hidden))));
   emb = emb + (1 - k).unsqueeze(1) * null_embedding_.unsqueeze(0);
+  if (config_.guidance_embedding) {
+    // Each scale through half of a sinusoidal embedding (x 100: scales 1-20 span the frequencies
+    // timesteps 100-2000 do).
+    at::Tensor sc = scales;
+    if (!sc.defined()) sc = torch::ones({b, 2}, z.options());
+    if (sc.dim() != 2 || sc.size(0) != b || sc.size(1) != 2) {
+      throw ShapeError("denoiser: expected scales [" + std::to_string(b) + ", 2], got " + describe_shape(sc));
+    }
+    sc = sc.to(z.options()) * 100.0;
+    const int64_t half = config_.hidden / 2;
+    auto g = torch::cat({timestep_embedding(sc.select(1, 0), half), timestep_embedding(sc.select(1, 1), config_.hidden - half)}, 1);
+    emb = emb + guidance_fc2_->forward(torch::silu(guidance_fc1_->forward(g.to(z.scalar_type()))));
+  } else if (scales.defined()) {
+    throw ShapeError("denoiser: guidance scales given to a network without a guidance embedding");
+  }
   auto act = torch::silu(emb);
   // Rotary tables for this length; the queries' carry the attention scale 1 / sqrt(hd).
   const int64_t hd = config_.hidden / config_.heads, half = hd / 2;
@@ -205,7 +228,8 @@ double denoiser_flops(const DenoiserConfig& c, int64_t length) {
   const double in = 2.0 * (c.latent_channels + c.cond_channels + 1) * h * c.in_kernel * l;
   const double per_block = 2.0 * l * (3 * h * h + h * h + 2 * h * m) + 2.0 * 2.0 * l * l * h;
   const double out = 2.0 * l * h * c.latent_channels;
-  const double time = 2.0 * (2 * h * h) + c.depth * 2.0 * h * 6 * h + 2.0 * h * 2 * h;
+  const double time = 2.0 * (2 * h * h) * (c.guidance_embedding ? 2 : 1) + c.depth * 2.0 * h * 6 * h +
+                      2.0 * h * 2 * h;
   return in + c.depth * per_block + out + time;
 }
 

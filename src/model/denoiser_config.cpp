@@ -22,6 +22,7 @@ void DenoiserConfig::validate() const {
   if (!(mlp_ratio > 0.0)) fail("mlp_ratio must be > 0");
   if (in_kernel < 1 || in_kernel % 2 == 0) fail("in_kernel must be odd and >= 1");
   if (!(rope_base > 1.0)) fail("rope_base must be > 1");
+  if (guidance_embedding && hidden % 4 != 0) fail("a guidance embedding needs hidden divisible by 4");
 }
 
 void to_json(nlohmann::json& j, const DenoiserConfig& c) {
@@ -29,6 +30,7 @@ void to_json(nlohmann::json& j, const DenoiserConfig& c) {
                      {"hidden", c.hidden},       {"depth", c.depth},
                      {"heads", c.heads},         {"mlp_ratio", c.mlp_ratio},
                      {"in_kernel", c.in_kernel}, {"rope_base", c.rope_base}};
+  if (c.guidance_embedding) j["guidance_embedding"] = true;
 }
 
 void from_json(const nlohmann::json& j, DenoiserConfig& c) {
@@ -41,6 +43,7 @@ void from_json(const nlohmann::json& j, DenoiserConfig& c) {
   f.get("mlp_ratio", c.mlp_ratio);
   f.get("in_kernel", c.in_kernel);
   f.get("rope_base", c.rope_base);
+  f.get("guidance_embedding", c.guidance_embedding);
   f.finish();
   c.validate();
 }

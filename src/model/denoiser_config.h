@@ -16,6 +16,11 @@ struct DenoiserConfig {
   double mlp_ratio = 4.0;    // MLP hidden = mlp_ratio * hidden
   int in_kernel = 3;         // kernel of the Conv1d in-projection (odd)
   double rope_base = 10000.0;  // rotary position base: positions work at any length
+  // Guidance distillation (Meng et al. 2023): the network also takes the step's guidance scales
+  // (s, s_b) through an embedding added to the timestep's, and predicts its teacher's guided
+  // noise in one evaluation (train/diffusion_trainer.h, "distillation"). Written to JSON only
+  // when true.
+  bool guidance_embedding = false;
   void validate() const;     // throws ConfigError
 };
 void to_json(nlohmann::json& j, const DenoiserConfig& c);

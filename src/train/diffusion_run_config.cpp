@@ -9,6 +9,46 @@
 
 namespace momu {
 
+void DistillationConfig::validate() const {
+  auto range = [](double lo, double hi, const char* what) {
+    if (!(lo >= 1.0 && hi >= lo && hi <= 100.0)) {
+      throw ConfigError(std::string("diffusion run config: distillation.") + what +
+                        "_min / _max must satisfy 1 <= min <= max <= 100");
+    }
+  };
+  range(guidance_min, guidance_max, "guidance");
+  range(clock_guidance_min, clock_guidance_max, "clock_guidance");
+  if (!(unguided_fraction >= 0.0 && unguided_fraction <= 1.0)) {
+    throw ConfigError("diffusion run config: distillation.unguided_fraction must be in [0, 1]");
+  }
+  if (!(guidance_from >= 0.0 && guidance_from <= 1.0)) {
+    throw ConfigError("diffusion run config: distillation.guidance_from must be in [0, 1]");
+  }
+}
+
+void to_json(nlohmann::json& j, const DistillationConfig& c) {
+  j = nlohmann::json{{"teacher", c.teacher},
+                     {"guidance_min", c.guidance_min},
+                     {"guidance_max", c.guidance_max},
+                     {"clock_guidance_min", c.clock_guidance_min},
+                     {"clock_guidance_max", c.clock_guidance_max},
+                     {"unguided_fraction", c.unguided_fraction},
+                     {"guidance_from", c.guidance_from}};
+}
+
+void from_json(const nlohmann::json& j, DistillationConfig& c) {
+  JsonFields f(j, "distillation");
+  f.get("teacher", c.teacher);
+  f.get("guidance_min", c.guidance_min);
+  f.get("guidance_max", c.guidance_max);
+  f.get("clock_guidance_min", c.clock_guidance_min);
+  f.get("clock_guidance_max", c.clock_guidance_max);
+  f.get("unguided_fraction", c.unguided_fraction);
+  f.get("guidance_from", c.guidance_from);
+  f.finish();
+  c.validate();
+}
+
 void DiffusionRunConfig::validate() const {
   denoiser.validate();
   schedule.validate();
@@ -38,6 +78,11 @@ void DiffusionRunConfig::validate() const {
   if (sampler.steps > schedule.timesteps) {
     throw ConfigError("diffusion run config: sampler.steps exceeds schedule.timesteps");
   }
+  if (distillation) distillation->validate();
+  if (distillation.has_value() != denoiser.guidance_embedding) {
+    throw ConfigError("diffusion run config: denoiser.guidance_embedding is for (and needed by) a "
+                      "distillation run");
+  }
 }
 
 void to_json(nlohmann::json& j, const DiffusionRunConfig& c) {
@@ -54,6 +99,7 @@ void to_json(nlohmann::json& j, const DiffusionRunConfig& c) {
     j["motion_clock"] = c.motion_clock;
   }
   if (c.tempo_stretch != std::vector<double>{1.0}) j["tempo_stretch"] = c.tempo_stretch;
+  if (c.distillation) j["distillation"] = *c.distillation;
 }
 
 void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
@@ -68,6 +114,11 @@ void from_json(const nlohmann::json& j, DiffusionRunConfig& c) {
   f.get("content_dropout", c.content_dropout);
   f.get("tempo_stretch", c.tempo_stretch);
   f.get("motion_clock", c.motion_clock);
+  if (j.is_object() && j.contains("distillation")) {
+    DistillationConfig d;
+    f.get("distillation", d);
+    c.distillation = d;
+  }
   f.finish();
   c.validate();
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,26 @@
 #include "train/train_config.h"
 
 namespace momu {
+
+// Guidance distillation (Meng et al. 2023, stage one): a student with a guidance embedding
+// (DenoiserConfig::guidance_embedding) learns its teacher's guided noise prediction for scales
+// drawn per crop, so a guided sampling step costs one evaluation instead of two or three. The
+// teacher is a trained expert of the same direction, condition and VAE; the student starts from
+// its weights. Target for a crop with condition c (clock experts: b = c without its content;
+// other experts: b = the null condition):
+//   eps_null + s_b (eps_b - eps_null) + s (eps_c - eps_b), all three from the teacher.
+struct DistillationConfig {
+  std::string teacher;            // the teacher expert's folder (set by `--teacher`)
+  double guidance_min = 1.0, guidance_max = 10.0;              // s ~ U[min, max]
+  double clock_guidance_min = 1.0, clock_guidance_max = 18.0;  // s_b ~ U[min, max]
+  double unguided_fraction = 0.2; // crops trained at (1, 1): the conditional prediction
+  // Crops at t < guidance_from * T train at (1, 1) too: the samplers' guidance interval starts
+  // there (the shipped models' 0.07), and guided targets at the least noisy steps are large.
+  double guidance_from = 0.0;
+  void validate() const;          // throws ConfigError
+};
+void to_json(nlohmann::json& j, const DistillationConfig& c);
+void from_json(const nlohmann::json& j, DistillationConfig& c);  // strict; validates
 
 // A diffusion run configuration (configs/diffusion_*.json).
 struct DiffusionRunConfig {
@@ -36,6 +57,9 @@ struct DiffusionRunConfig {
   std::vector<double> tempo_stretch{1.0};
   MotionClockConfig motion_clock;  // how the motion's clock is read ("clock" only)
   SamplerConfig sampler;     // generation defaults saved with the model
+  // Set: the run distils a teacher's guidance into a student (denoiser.guidance_embedding true).
+  // Written to JSON only when set.
+  std::optional<DistillationConfig> distillation;
   void validate() const;     // throws ConfigError
 };
 void to_json(nlohmann::json& j, const DiffusionRunConfig& c);

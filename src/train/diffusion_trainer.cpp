@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <memory>
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -118,6 +119,34 @@ void adopt_init_spec(const fs::path& init_dir, DiffusionExpertSpec& spec) {
   }
   spec.music_scale = init.music_scale;
   spec.motion_scale = init.motion_scale;
+}
+
+// A distillation run's student: its teacher's expert (direction, condition, VAE, latent scales,
+// clock, bone range, sampler) with a guidance embedding; the run config's denoiser must be the
+// teacher's apart from it.
+DiffusionExpertSpec student_spec(const DiffusionExpertSpec& teacher, const fs::path& teacher_dir,
+                                 const std::string& direction, const DiffusionRunConfig& run,
+                                 const std::string& fingerprint) {
+  const std::string where = (teacher_dir / "config.json").string();
+  if (teacher.direction != direction) {
+    throw ConfigError(where + ": the teacher is a '" + teacher.direction + "' expert, the run '" + direction + "'");
+  }
+  if (teacher.denoiser.guidance_embedding) throw ConfigError(where + ": the teacher is itself distilled");
+  if (teacher.condition != run.condition) {
+    throw ConfigError(where + ": the teacher has condition '" + teacher.condition + "', the run '" + run.condition + "'");
+  }
+  if (teacher.vae_fingerprint != fingerprint) throw ConfigError(where + ": the teacher was trained on another VAE");
+  DiffusionExpertSpec spec = teacher;
+  spec.denoiser.guidance_embedding = true;
+  DenoiserConfig asked = run.denoiser;
+  if (asked.latent_channels == 0) asked.latent_channels = spec.denoiser.latent_channels;
+  if (asked.cond_channels == 0) asked.cond_channels = spec.denoiser.cond_channels;
+  const nlohmann::json a = asked, b = spec.denoiser;
+  if (a != b) throw ConfigError(where + ": the run's denoiser differs from the teacher's (beyond guidance_embedding)");
+  if (run.schedule.timesteps != teacher.schedule.timesteps) {
+    throw ConfigError(where + ": the run's schedule differs from the teacher's");
+  }
+  return spec;
 }
 
 // The expert of a new run: the run config's denoiser, schedule, condition and sampler, channel
@@ -237,15 +266,35 @@ Crops make_crops(const std::vector<LatentClip>& latents, const DiffusionExpertSp
 
 // The validation record at `step`: the EMA denoiser's epsilon loss on the fixed validation crops
 // at four timesteps with fixed noise, with the condition and with the null condition.
+// The teacher's guided noise prediction (DistillationConfig): eps_null + s_b (eps_b - eps_null) +
+// s (eps_c - eps_b), b = c without its content (clock experts) or the null condition.
+// zt [B, d, L], t [B], c [B, dc, L], keep [B], scales [B, 2] (s, s_b) -> [B, d, L]
+at::Tensor guided_target(DenoiserImpl& teacher, bool clock, const at::Tensor& zt, const at::Tensor& t,
+                         const at::Tensor& c, const at::Tensor& keep, const at::Tensor& scales) {
+  torch::NoGradGuard no_grad;
+  const int64_t b = zt.size(0);
+  auto null = teacher.forward(zt, t);
+  auto full = teacher.forward(zt, t, c, keep);
+  auto base = null;
+  if (clock) {
+    auto ones = torch::ones({b}, c.options()), zeros = torch::zeros({b}, c.options());
+    base = teacher.forward(zt, t, drop_clock_groups(c, ones, zeros), keep);
+  }
+  auto s = scales.select(1, 0).view({b, 1, 1}), sb = scales.select(1, 1).view({b, 1, 1});
+  return null + sb * (base - null) + s * (full - base);
+}
+
 nlohmann::json diffusion_validation_record(DenoiserImpl& ema_model, const NoiseSchedule& schedule,
                                  const std::vector<at::Tensor>& val_target,
                                  const std::vector<at::Tensor>& val_cond, const TrainConfig& train,
-                                 const torch::Device& device, int64_t step) {
+                                 const torch::Device& device, int64_t step,
+                                 DenoiserImpl* teacher = nullptr, bool clock = false,
+                                 double guidance_from = 0.0) {
   const int64_t num_t = schedule.timesteps();
   torch::NoGradGuard no_grad;
   ema_model.eval();
   const std::vector<double> fractions{0.05, 0.3, 0.6, 0.9};
-  double cond_loss = 0, null_loss = 0;
+  double cond_loss = 0, null_loss = 0, distill_loss = 0;
   int64_t n = 0;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, 0, 99));
   for (size_t i = 0; i < val_target.size(); i += train.batch_size) {
@@ -259,6 +308,14 @@ nlohmann::json diffusion_validation_record(DenoiserImpl& ema_model, const NoiseS
       auto zt = schedule.q_sample(x0, tt, noise);
       cond_loss += (ema_model.forward(zt, tt, c) - noise).pow(2).mean().item<double>() * nb;
       null_loss += (ema_model.forward(zt, tt) - noise).pow(2).mean().item<double>() * nb;
+      if (teacher) {  // a student against its teacher at guidance 8, clock guidance 10 (1, 1 below guidance_from)
+        const bool plain = f < guidance_from;
+        auto sc = torch::tensor({plain ? 1.0f : 8.0f, plain ? 1.0f : 10.0f}, zt.options())
+                      .repeat({static_cast<int64_t>(nb), 1});
+        auto keep = torch::ones({static_cast<int64_t>(nb)}, zt.options());
+        auto target = guided_target(*teacher, clock, zt, tt, c, keep, sc);
+        distill_loss += (ema_model.forward(zt, tt, c, keep, sc) - target).pow(2).mean().item<double>() * nb;
+      }
       n += static_cast<int64_t>(nb);
     }
   }
@@ -266,6 +323,7 @@ nlohmann::json diffusion_validation_record(DenoiserImpl& ema_model, const NoiseS
   if (n > 0) {
     rec["loss"] = cond_loss / n;
     rec["loss_null_condition"] = null_loss / n;
+    if (teacher) rec["loss_distillation"] = distill_loss / n;
   }
   return rec;
 }
@@ -327,9 +385,20 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   if (data.clip_names("train").empty()) {
     throw ConfigError(options.data_dir.string() + ": no clip in the train split");
   }
+  // A distillation run's teacher, loaded before anything is written.
+  std::unique_ptr<DiffusionExpert> teacher;
+  if (run.distillation) {
+    if (run.distillation->teacher.empty()) {
+      throw ConfigError("train-diffusion: a distillation run needs its teacher (--teacher)");
+    }
+    if (!options.init_dir.empty()) throw ConfigError("train-diffusion: a distillation run starts from its teacher; leave out --init");
+    teacher = std::make_unique<DiffusionExpert>(DiffusionExpert::load(run.distillation->teacher, options.device));
+  }
   DiffusionExpertSpec spec;
   if (options.resume) {
     spec = checkpoint_json::part<DiffusionExpertSpec>(resume_config, "model", last_dir / "config.json");
+  } else if (teacher) {
+    spec = student_spec(teacher->spec(), run.distillation->teacher, direction, run, fingerprint);
   } else {
     spec = new_expert_spec(direction, run, vae.spec(), fingerprint, data);
     // The --init expert is checked before the run folder and its latents are made.
@@ -343,7 +412,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   const std::vector<LatentClip> latents = load_or_encode_latents(
       options.out_dir / "latents.safetensors", data, vae, fingerprint, log, progress, rates, writer);
   if (!options.resume) {
-    if (options.init_dir.empty()) {  // an --init expert keeps the scales its network learned
+    if (options.init_dir.empty() && !teacher) {  // an --init expert or a teacher keeps the scales its network learned
       spec.music_scale = inverse_std(latents, true);
       spec.motion_scale = inverse_std(latents, false);
     }
@@ -385,6 +454,15 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     load_module_tensors(*ema_model, tensors, "denoiser.", w.string());
     log_to(log, LogLevel::kInfo, "train-diffusion: starting from the weights of " + options.init_dir.string());
   }
+  if (!options.resume && teacher) {  // the teacher's weights and the student's own guidance embedding
+    auto tensors = module_tensors(*teacher->denoiser(), "denoiser.");
+    for (auto& [name, value] : module_tensors(*model, "denoiser.")) {
+      if (name.rfind(std::string("denoiser.") + kGuidanceParameterPrefix, 0) == 0) tensors[name] = value;
+    }
+    load_module_tensors(*model, tensors, "denoiser.", run.distillation->teacher);
+    load_module_tensors(*ema_model, tensors, "denoiser.", run.distillation->teacher);
+    log_to(log, LogLevel::kInfo, "train-diffusion: distilling the guidance of " + run.distillation->teacher);
+  }
   if (options.resume) {
     training.load_last();
     log_to(log, LogLevel::kInfo, "train-diffusion: resuming at step " + std::to_string(training.step()));
@@ -399,7 +477,9 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
   // --- validation: fixed crops, timesteps and noise; conditional and null-condition loss ---
   if (!val_target.empty()) {
     hooks.validate = [&](int64_t step) {
-      return diffusion_validation_record(*ema_model, schedule, val_target, val_cond, train, device, step);
+      return diffusion_validation_record(*ema_model, schedule, val_target, val_cond, train, device, step,
+                                         teacher ? teacher->denoiser().get() : nullptr, spec.uses_clock(),
+                                         run.distillation ? run.distillation->guidance_from : 0.0);
     };
   }
   hooks.checkpoint = [&](int64_t step, const nlohmann::json& validation) {
@@ -457,7 +537,23 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     auto gen = at::make_generator<at::CPUGeneratorImpl>(step_seed(train.seed, static_cast<uint64_t>(step), 2));
     auto noise = shard_rows(at::randn({shard.global, x0.size(1), x0.size(2)}, gen, torch::kFloat32), shard).to(device);
     auto zt = schedule.q_sample(x0, t, noise);
-    return StepOutput{(model->forward(zt, t, c, keep_t) - noise).pow(2).mean(), {}};
+    if (!teacher) return StepOutput{(model->forward(zt, t, c, keep_t) - noise).pow(2).mean(), {}};
+    // Distillation: scales per crop (drawn after everything else, from the same stream), the
+    // teacher's guided prediction as the target.
+    const DistillationConfig& dc = *run.distillation;
+    std::bernoulli_distribution unguided(dc.unguided_fraction);
+    std::uniform_real_distribution<double> pick_s(dc.guidance_min, dc.guidance_max);
+    std::uniform_real_distribution<double> pick_sb(dc.clock_guidance_min, dc.clock_guidance_max);
+    std::vector<float> sc;
+    for (int64_t b = 0; b < shard.global; ++b) {
+      const bool plain = unguided(rng) || static_cast<double>(ts[b]) < dc.guidance_from * num_t;
+      const double gs = pick_s(rng), gb = pick_sb(rng);
+      sc.push_back(plain ? 1.0f : static_cast<float>(gs));
+      sc.push_back(plain ? 1.0f : static_cast<float>(gb));
+    }
+    auto scales = shard_rows(torch::tensor(sc).view({shard.global, 2}), shard).to(device);
+    auto target = guided_target(*teacher->denoiser(), spec.uses_clock(), zt, t, c, keep_t, scales);
+    return StepOutput{(model->forward(zt, t, c, keep_t, scales) - target).pow(2).mean(), {}};
   };
   training.run(hooks, log, progress);
 

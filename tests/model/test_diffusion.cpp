@@ -17,6 +17,7 @@
 #include "diffusion/sampler.h"
 #include "model/denoiser.h"
 #include "model/denoiser_config.h"
+#include "model/module_weights.h"
 #include "momu/core/error.h"
 
 namespace momu {
@@ -712,6 +713,98 @@ TEST(Sampler, GuidanceIntervalGuidesOnlyItsTimesteps) {
   EXPECT_EQ(null_calls, 0);
 }
 
+// A guidance-distilled expert is one evaluation per step at the step's scales; when it computes
+// exactly its teacher's guided prediction the samples are the teacher's.
+TEST(Sampler, DistilledExpertsTakeOneEvaluationPerStep) {
+  torch::manual_seed(13);
+  const auto sched = small_schedule(20);
+  const int64_t length = 12;  // one window (toy_sampler: window 16)
+  auto cond = torch::randn({3, length});
+  auto base = cond.clone();
+  base[2].zero_();
+  // The teacher's guided prediction, written out: eps_null + sb (eps_base - eps_null) + s (eps_cond - eps_base).
+  std::vector<std::pair<double, double>> scales;
+  int64_t teacher_calls = 0;
+  ScaledEpsFunction distilled = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& c, double s, double sb) {
+    scales.emplace_back(s, sb);
+    if (!c.defined()) return per_frame_eps(z, t, c);
+    auto b = base.unsqueeze(0).expand_as(c);
+    auto null = per_frame_eps(z, t, at::Tensor());
+    return null + sb * (per_frame_eps(z, t, b) - null) + s * (per_frame_eps(z, t, c) - per_frame_eps(z, t, b));
+  };
+  EpsFunction teacher = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& c) {
+    ++teacher_calls;
+    return per_frame_eps(z, t, c);
+  };
+  SamplerConfig c = toy_sampler();  // DDIM 5 steps on T = 20: timesteps 19, 14, 10, 5, 0
+  c.guidance = 3.0;
+  c.clock_guidance = 5.0;
+  c.guidance_from = 0.25;  // t in [5, 15] guided
+  c.guidance_to = 0.75;
+  auto three_pass = sample_conditional_with_base(teacher, sched, 2, cond, base, c);
+  EXPECT_EQ(teacher_calls, 3 * 3 + 2);
+  teacher_calls = 0;
+  auto one_pass = sample_conditional_with_base(teacher, sched, 2, cond, base, c, {}, distilled);
+  EXPECT_EQ(teacher_calls, 0) << "a distilled expert's sampler does not call the plain function";
+  EXPECT_TRUE(torch::allclose(one_pass, three_pass, 1e-5, 1e-6));
+  const std::vector<std::pair<double, double>> expected{{1, 1}, {3, 5}, {3, 5}, {3, 5}, {1, 1}};
+  EXPECT_EQ(scales, expected);
+  // Without a base the guidance is plain: s_b = s.
+  scales.clear();
+  sample_conditional_with_base(teacher, sched, 2, cond, at::Tensor(), c, {}, distilled);
+  EXPECT_EQ(scales[1], std::make_pair(3.0, 3.0));
+  // Windows: one call per window batch, every call at the step's scales.
+  scales.clear();
+  c.window = 8;
+  c.overlap = 2;
+  c.window_batch = 1;
+  auto long_cond = torch::randn({3, 20});
+  ScaledEpsFunction plain_distilled = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& x, double s, double sb) {
+    scales.emplace_back(s, sb);
+    return per_frame_eps(z, t, x);
+  };
+  sample_conditional_with_base(teacher, sched, 2, long_cond, at::Tensor(), c, {}, plain_distilled);
+  EXPECT_EQ(scales.size(), 5u * 3u) << "3 windows of 8 with overlap 2 cover 20 frames";
+  EXPECT_EQ(teacher_calls, 0);
+
+  // Joint: one evaluation per chain and step; above tc the chain's own (base) condition, at and
+  // below it the partner's clean estimate of the previous step.
+  SamplerConfig q = toy_sampler();  // tc 0.5: t 5 and 0 (t + 1 <= 10) cross-guided
+  q.clock_guidance = 4.0;
+  auto ba = torch::randn({2, length}), bm = torch::randn({3, length});
+  int64_t calls_a = 0, calls_m = 0, cross_a = 0;
+  scales.clear();
+  ScaledEpsFunction da = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& x, double s, double sb) {
+    ++calls_a;
+    if (x.defined() && !torch::equal(x[0], ba)) ++cross_a;
+    scales.emplace_back(s, sb);
+    return per_frame_eps(z, t, x);
+  };
+  ScaledEpsFunction dm = [&](const at::Tensor& z, const at::Tensor& t, const at::Tensor& x, double, double) {
+    ++calls_m;
+    return tanh_eps(z, t, x);
+  };
+  auto map_a = [](const at::Tensor& x0m) { return x0m + 1.0; };  // chain m's [2, L] estimate
+  auto map_m = [](const at::Tensor& x0a) { return x0a; };
+  sample_joint_with_base(teacher, 3, teacher, 2, sched, length, q, ba, bm, map_a, map_m, {}, da, dm);
+  EXPECT_EQ(calls_a, 5);
+  EXPECT_EQ(calls_m, 5);
+  EXPECT_EQ(cross_a, 2) << "t 5 and 0 are at or below tc * T = 10";
+  EXPECT_EQ(teacher_calls, 0);
+  EXPECT_EQ(scales, (std::vector<std::pair<double, double>>(5, {2.0, 4.0})));
+  // Cross-guidance from the first step: one more evaluation per chain for the first estimate.
+  q.tc = 1.0;
+  calls_a = calls_m = 0;
+  scales.clear();
+  sample_joint_with_base(teacher, 3, teacher, 2, sched, length, q, ba, bm, map_a, map_m, {}, da, dm);
+  EXPECT_EQ(calls_a, 6);
+  EXPECT_EQ(calls_m, 6);
+  EXPECT_EQ(scales.front(), std::make_pair(1.0, 1.0)) << "the first estimate is the unguided prediction";
+  // Both experts distilled or neither.
+  EXPECT_THROW(sample_joint_with_base(teacher, 3, teacher, 2, sched, length, q, ba, bm, map_a, map_m, {}, da, {}),
+               ConfigError);
+}
+
 TEST(Sampler, CrossGuidanceWithTcZeroIsTwoUnconditionalChains) {
   const auto sched = small_schedule(20);
   SamplerConfig c = toy_sampler();
@@ -942,6 +1035,62 @@ TEST(Denoiser, InPlaceSamplingPathEqualsTheAutogradPath) {
   EXPECT_GT(with_grad.abs().max().item<double>(), 1e-2);
   EXPECT_TRUE(torch::equal(z, z_before) && torch::equal(cond, cond_before))
       << "the in-place path must not touch its inputs";
+}
+
+TEST(Denoiser, GuidanceEmbeddingStartsAsTheTeachersConditionalPrediction) {
+  torch::manual_seed(24);
+  Denoiser teacher(tiny_denoiser());
+  randomize(teacher);
+  teacher->eval();
+  DenoiserConfig sc = tiny_denoiser();
+  sc.guidance_embedding = true;
+  Denoiser student(sc);
+  student->eval();
+  // The teacher's weights and the student's own (zero-output) guidance embedding.
+  auto tensors = module_tensors(*teacher, "d.");
+  int extra = 0;
+  for (auto& [name, value] : module_tensors(*student, "d.")) {
+    if (name.rfind(std::string("d.") + kGuidanceParameterPrefix, 0) == 0) {
+      tensors[name] = value;
+      ++extra;
+    }
+  }
+  EXPECT_EQ(extra, 4) << "two linear layers";
+  load_module_tensors(*student, tensors, "d.", "test");
+  auto z = torch::randn({3, 4, 21});
+  auto cond = torch::randn({3, 3, 21});
+  auto t = torch::tensor({0, 9, 19}, torch::kInt64);
+  auto keep = torch::tensor({1.0, 0.0, 1.0});
+  auto scales = torch::tensor({{1.0, 1.0}, {3.0, 8.0}, {7.5, 2.0}});
+  torch::NoGradGuard no_grad;
+  const auto reference = teacher->forward(z, t, cond, keep);
+  EXPECT_LT(max_abs_diff(student->forward(z, t, cond, keep, scales), reference), 1e-5);
+  // Trained (here: random) guidance layers make the scales matter; undefined scales are (1, 1).
+  for (auto& p : student->named_parameters()) {
+    if (p.key().rfind(kGuidanceParameterPrefix, 0) == 0) p.value().normal_(0.0, 0.3);
+  }
+  auto a = student->forward(z, t, cond, keep, scales);
+  auto b = student->forward(z, t, cond, keep, scales.flip(1));
+  EXPECT_GT(max_abs_diff(a, b), 1e-3);
+  EXPECT_TRUE(torch::allclose(student->forward(z, t, cond, keep),
+                              student->forward(z, t, cond, keep, torch::ones({3, 2})), 1e-6, 1e-6));
+  {  // the autograd form agrees
+    at::AutoGradMode grad(true);
+    EXPECT_LT(max_abs_diff(student->forward(z, t, cond, keep, scales).detach(), a), 1e-5);
+  }
+  EXPECT_THROW(student->forward(z, t, cond, keep, torch::ones({3, 3})), ShapeError);
+  EXPECT_THROW(student->forward(z, t, cond, keep, torch::ones({2, 2})), ShapeError);
+  EXPECT_THROW(teacher->forward(z, t, cond, keep, scales), ShapeError) << "a network without the embedding";
+  // JSON: the field only when set; the embedding needs hidden % 4 == 0.
+  EXPECT_FALSE(nlohmann::json(tiny_denoiser()).contains("guidance_embedding"));
+  const nlohmann::json j = sc;
+  EXPECT_TRUE(j.at("guidance_embedding").get<bool>());
+  EXPECT_TRUE(j.get<DenoiserConfig>().guidance_embedding);
+  DenoiserConfig bad = sc;
+  bad.hidden = 30;
+  bad.heads = 3;
+  EXPECT_THROW(bad.validate(), ConfigError);
+  EXPECT_GT(denoiser_flops(sc, 64), denoiser_flops(tiny_denoiser(), 64));
 }
 
 TEST(Denoiser, DroppedConditionIsTheNullCondition) {

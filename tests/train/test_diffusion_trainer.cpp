@@ -242,6 +242,20 @@ TEST(DiffusionRunConfig, ShippedTinyConfigLoads) {
   EXPECT_THROW(load_diffusion_run_config(tmp.path() / "bad.json"), ConfigError);
 }
 
+TEST(DiffusionRunConfig, ShippedConfigsLoad) {
+  // Every diffusion run config the repository ships reads back; the distillation ones distil.
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir() / "configs")) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("diffusion_", 0) != 0 && name.rfind("distill_", 0) != 0) continue;
+    DiffusionRunConfig c;
+    ASSERT_NO_THROW(c = load_diffusion_run_config(e.path())) << name;
+    EXPECT_EQ(c.distillation.has_value(), name.rfind("distill_", 0) == 0) << name;
+    ++n;
+  }
+  EXPECT_GE(n, 4);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Training
 
@@ -920,6 +934,125 @@ TEST_F(DiffusionTrainerTest, ClockExpertsTrainWithTempoAugmentationAndGenerate) 
   bad.tempo_stretch = {1.0};
   bad.clock_dropout = 1.0;
   EXPECT_THROW(bad.validate(), ConfigError);
+}
+
+TEST_F(DiffusionTrainerTest, GuidanceDistillationTrainsAStudentOfItsTeacher) {
+  const char* directions[2] = {"motion2music", "music2motion"};
+  fs::path teacher[2], student[2];
+  auto distill_options = [&](int i, const std::string& name) {
+    DiffusionTrainOptions d = options(directions[i], tmp_.path() / name);
+    d.config.condition = "clock";
+    d.config.denoiser.guidance_embedding = true;
+    d.config.distillation = DistillationConfig{};
+    d.config.distillation->teacher = teacher[i].string();
+    return d;
+  };
+  for (int i = 0; i < 2; ++i) {
+    DiffusionTrainOptions o = options(directions[i], tmp_.path() / (std::string("t_") + directions[i]));
+    o.config.condition = "clock";
+    train_diffusion(o);
+    teacher[i] = o.out_dir / "last";
+    DiffusionTrainOptions d = distill_options(i, std::string("s_") + directions[i]);
+    d.config.distillation->guidance_from = i == 0 ? 0.2 : 0.0;  // motion2music: t < 0.2 T at (1, 1)
+    const auto r = train_diffusion(d);
+    EXPECT_EQ(r.step, 4);
+    ASSERT_TRUE(r.last_validation.contains("loss_distillation"));
+    EXPECT_GT(r.last_validation.at("loss_distillation").get<double>(), 0.0);
+    student[i] = d.out_dir / "last";
+    const DiffusionExpert s = DiffusionExpert::load(student[i]), t = DiffusionExpert::load(teacher[i]);
+    EXPECT_TRUE(s.distilled());
+    EXPECT_FALSE(t.distilled());
+    EXPECT_EQ(s.spec().music_scale, t.spec().music_scale) << "the teacher's latent scales";
+    EXPECT_EQ(s.spec().clock_tempi_bpm, t.spec().clock_tempi_bpm);
+    EXPECT_EQ(read_json_file(student[i] / "config.json").at("run").at("distillation").at("teacher"),
+              teacher[i].string());
+  }
+  // The student starts from its teacher's weights (a vanishing learning rate keeps them).
+  DiffusionTrainOptions still = distill_options(1, "still");
+  still.config.train.learning_rate = 1e-12;
+  still.stop_after_steps = 1;
+  train_diffusion(still);
+  const auto wt = load_safetensors(teacher[1] / "model.safetensors").tensors;
+  const auto ws = load_safetensors(tmp_.path() / "still" / "last" / "model.safetensors").tensors;
+  EXPECT_EQ(ws.size(), wt.size() + 4) << "the guidance embedding's two layers";
+  for (const auto& [name, w] : wt) {
+    ASSERT_TRUE(ws.count(name)) << name;
+    EXPECT_TRUE(torch::allclose(w, ws.at(name), 1e-5, 1e-6)) << name << " was not taken from the teacher";
+  }
+  // Resume is exact (the scales are drawn from the step's seed).
+  DiffusionTrainOptions split = distill_options(1, "split");
+  split.stop_after_steps = 2;
+  train_diffusion(split);
+  split.stop_after_steps = -1;
+  split.resume = true;
+  split.config.distillation->teacher.clear();  // the checkpoint's run config names it
+  split.has_config = false;
+  EXPECT_EQ(train_diffusion(split).step, 4);
+  test::expect_same_tensors(student[1] / "model.safetensors", tmp_.path() / "split" / "last" / "model.safetensors");
+
+  // Generation: one evaluation per step for the single tasks and for each chain of joint
+  // generation; a pipeline of one distilled and one plain expert samples the plain way.
+  Pipeline p = Pipeline::load(PipelinePaths{vae_, student[0], student[1]});
+  GenerateOptions opt;
+  opt.sampler = p.default_sampler();
+  opt.sampler.steps = 3;
+  opt.sampler.clock_guidance = 6.0;
+  opt.griffin_lim_iterations = 2;
+  GenerateTimings timings;
+  const auto dance = p.music_to_motion(clicks(4.0), opt, &timings);
+  EXPECT_TRUE(all_finite(dance.motion.joints));
+  const double one_pass = timings.denoiser_gflop;
+  Pipeline teachers = Pipeline::load(PipelinePaths{vae_, teacher[0], teacher[1]});
+  GenerateTimings teacher_timings;
+  teachers.music_to_motion(clicks(4.0), opt, &teacher_timings);
+  EXPECT_NEAR(teacher_timings.denoiser_gflop / one_pass, 3.0, 0.05) << "three evaluations per guided step";
+  auto clip = PreparedDataset::open(data_).load("synthetic_4");
+  Motion motion{clip.motion.narrow(0, 0, 200).contiguous(), clip.fps, clip.skeleton};
+  EXPECT_TRUE(all_finite(p.motion_to_music(motion, opt).audio.samples));
+  opt.bpm = 100.0;
+  auto [jm, jd] = p.joint(3.0, opt);
+  EXPECT_TRUE(all_finite(jm.audio.samples) && all_finite(jd.motion.joints));
+  EXPECT_NEAR(jd.clock_tempo_bpm, 100.0, 1e-6);
+  auto [mm, md] = Pipeline::load(PipelinePaths{vae_, student[0], teacher[1]}).joint(3.0, opt);
+  EXPECT_TRUE(all_finite(mm.audio.samples) && all_finite(md.motion.joints));
+
+  // Bad runs, refused before any work.
+  DiffusionTrainOptions bad = distill_options(0, "bad");
+  bad.config.distillation->teacher = teacher[1].string();
+  EXPECT_THROW(train_diffusion(bad), ConfigError) << "a teacher of the other direction";
+  bad = distill_options(0, "bad");
+  bad.config.distillation->teacher.clear();
+  EXPECT_THROW(train_diffusion(bad), ConfigError) << "no teacher";
+  bad = distill_options(0, "bad");
+  bad.config.distillation->teacher = student[0].string();
+  EXPECT_THROW(train_diffusion(bad), ConfigError) << "a distilled teacher";
+  bad = distill_options(0, "bad");
+  bad.init_dir = teacher[0];
+  EXPECT_THROW(train_diffusion(bad), ConfigError) << "--init beside a teacher";
+  bad = distill_options(0, "bad");
+  bad.config.condition = "latent";
+  EXPECT_THROW(train_diffusion(bad), ConfigError) << "another condition than the teacher's";
+  bad = distill_options(0, "bad");
+  bad.config.denoiser.depth = 3;
+  EXPECT_THROW(train_diffusion(bad), ConfigError) << "another denoiser than the teacher's";
+  bad = distill_options(0, "bad");
+  bad.config.distillation->teacher = (tmp_.path() / "missing").string();
+  EXPECT_THROW(train_diffusion(bad), IoError);
+  EXPECT_FALSE(fs::exists(tmp_.path() / "bad")) << "nothing written for a refused run";
+  DiffusionRunConfig cfg = tiny_diffusion_config();
+  cfg.denoiser.guidance_embedding = true;
+  EXPECT_THROW(cfg.validate(), ConfigError) << "a guidance embedding without distillation";
+  cfg.distillation = DistillationConfig{};
+  EXPECT_NO_THROW(cfg.validate());
+  EXPECT_EQ(nlohmann::json(cfg).get<DiffusionRunConfig>().distillation->guidance_max, 10.0);
+  cfg.distillation->guidance_from = 0.07;
+  EXPECT_EQ(nlohmann::json(cfg).get<DiffusionRunConfig>().distillation->guidance_from, 0.07);
+  cfg.distillation->guidance_from = 1.5;
+  EXPECT_THROW(cfg.validate(), ConfigError);
+  cfg.distillation->guidance_from = 0.0;
+  cfg.distillation->guidance_min = 0.5;
+  EXPECT_THROW(cfg.validate(), ConfigError);
+  EXPECT_FALSE(nlohmann::json(tiny_diffusion_config()).contains("distillation"));
 }
 
 TEST_F(DiffusionTrainerTest, CliClockOptionsAreCheckedBeforeWork) {
