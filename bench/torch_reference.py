@@ -51,6 +51,14 @@ def rotary(x, cos, sin):
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], -1)
 
 
+def timestep_embedding(t, dim):
+    """Sinusoidal embedding of t [B] -> [B, dim], as src/model/denoiser.cpp."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    args = t.to(torch.float32).unsqueeze(1) * freqs.unsqueeze(0)
+    return torch.cat([torch.cos(args), torch.sin(args)], 1)
+
+
 def modulate(x, shift, scale):
     return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
 
@@ -90,6 +98,9 @@ class Denoiser(torch.nn.Module):
         self.time_fc1 = torch.nn.Linear(h, h)
         self.time_fc2 = torch.nn.Linear(h, h)
         self.null_embedding = torch.nn.Parameter(torch.zeros(h))
+        if cfg.get("guidance_embedding", False):  # a guidance-distilled expert
+            self.guidance_fc1 = torch.nn.Linear(h, h)
+            self.guidance_fc2 = torch.nn.Linear(h, h)
         mlp = max(1, round(cfg["mlp_ratio"] * h))
         self.blocks = torch.nn.ModuleList(Block(h, cfg["heads"], mlp) for _ in range(cfg["depth"]))
         self.final_modulation = torch.nn.Linear(h, 2 * h)
@@ -101,11 +112,13 @@ class Denoiser(torch.nn.Module):
         k = keep.to(z.dtype).reshape(b)
         c = cond * k.view(b, 1, 1)
         x = self.in_proj(torch.cat([z, c, k.view(b, 1, 1).expand(b, 1, l)], 1)).permute(0, 2, 1)
-        half = h // 2
-        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-        args = t.to(torch.float32).unsqueeze(1) * freqs.unsqueeze(0)
-        emb = self.time_fc2(F.silu(self.time_fc1(torch.cat([torch.cos(args), torch.sin(args)], 1))))
-        act = F.silu(emb + (1 - k).unsqueeze(1) * self.null_embedding.unsqueeze(0))
+        emb = self.time_fc2(F.silu(self.time_fc1(timestep_embedding(t, h))))
+        emb = emb + (1 - k).unsqueeze(1) * self.null_embedding.unsqueeze(0)
+        if self.cfg.get("guidance_embedding", False):  # the scales (s, s_b); (1, 1) here
+            sc = torch.ones(b, 2) * 100.0
+            g = torch.cat([timestep_embedding(sc[:, 0], h // 2), timestep_embedding(sc[:, 1], h - h // 2)], 1)
+            emb = emb + self.guidance_fc2(F.silu(self.guidance_fc1(g)))
+        act = F.silu(emb)
         hd = h // self.cfg["heads"]
         inv = torch.exp(-math.log(self.cfg.get("rope_base", 10000.0)) *
                         torch.arange(hd // 2, dtype=torch.float32) * 2.0 / hd)
@@ -139,7 +152,8 @@ def flops(cfg, length):
     inp = 2.0 * (cfg["latent_channels"] + cfg["cond_channels"] + 1) * h * cfg["in_kernel"] * l
     block = 2.0 * l * (3 * h * h + h * h + 2 * h * m) + 2.0 * 2.0 * l * l * h
     out = 2.0 * l * h * cfg["latent_channels"]
-    time_ = 2.0 * (2 * h * h) + cfg["depth"] * 2.0 * h * 6 * h + 2.0 * h * 2 * h
+    time_ = (2.0 * (2 * h * h) * (2 if cfg.get("guidance_embedding", False) else 1) +
+             cfg["depth"] * 2.0 * h * 6 * h + 2.0 * h * 2 * h)
     return inp + cfg["depth"] * block + out + time_
 
 

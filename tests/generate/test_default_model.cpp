@@ -169,6 +169,12 @@ TEST(DefaultModel, FollowsABeatClockAndKeepsTheAskedTempo) {
   EXPECT_EQ(defaults.music2motion.steps, 25);
   EXPECT_EQ(defaults.music2motion.guidance_from, 0.07);
   EXPECT_EQ(defaults.music2motion.guidance_to, 0.81);
+  // Version 5 (session 16): both experts guidance-distilled (one evaluation per step); joint
+  // generation keeps its undistilled dance expert (a distilled one lost a dance's tempo at
+  // 120 BPM), so it samples the plain way.
+  EXPECT_TRUE(p.music2motion().distilled());
+  EXPECT_TRUE(p.motion2music().distilled());
+  EXPECT_FALSE(p.joint_dance_expert().distilled());
   GenerateOptions o;
   o.sampler = joint;
   o.sampler.steps = 4;
