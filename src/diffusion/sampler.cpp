@@ -231,6 +231,26 @@ at::Tensor sample_with_base(const EpsFunction& eps, const NoiseSchedule& schedul
 }
 
 
+// Both chains of joint generation: the plan, the steppers (chain a seeded with config.seed,
+// chain m with joint_partner_seed of it) and their initial noise, drawn a first. Not copyable:
+// the steppers refer to the plan.
+struct JointChains {
+  JointChains(const NoiseSchedule& schedule, const SamplerConfig& config, int64_t d_a, int64_t d_m,
+              int64_t length)
+      : plan(make_plan(schedule, config)),
+        a(schedule, plan, config.eta, config.seed),
+        m(schedule, plan, config.eta, joint_partner_seed(config.seed)) {
+    const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
+    za = a.initial_noise(d_a, length, opts);
+    zm = m.initial_noise(d_m, length, opts);
+  }
+  JointChains(const JointChains&) = delete;
+  JointChains& operator=(const JointChains&) = delete;
+  const Plan plan;
+  ChainStepper a, m;
+  at::Tensor za, zm;  // [d_a, L], [d_m, L]
+};
+
 // sample_joint_with_base for guidance-distilled experts: one evaluation per chain and step at
 // the step's scales; the partner's clean estimate is the partner's from the previous step.
 std::pair<at::Tensor, at::Tensor> joint_distilled(
@@ -238,12 +258,11 @@ std::pair<at::Tensor, at::Tensor> joint_distilled(
     const NoiseSchedule& schedule, int64_t length, const SamplerConfig& config,
     const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
     const ConditionMap& cond_m, const ProgressCallback& progress) {
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-  const Plan plan = make_plan(schedule, config);
-  ChainStepper chain_a(schedule, plan, config.eta, config.seed);
-  ChainStepper chain_m(schedule, plan, config.eta, joint_partner_seed(config.seed));
-  auto za = chain_a.initial_noise(d_a, length, opts);
-  auto zm = chain_m.initial_noise(d_m, length, opts);
+  JointChains chains(schedule, config, d_a, d_m, length);
+  const Plan& plan = chains.plan;
+  ChainStepper& chain_a = chains.a;
+  ChainStepper& chain_m = chains.m;
+  at::Tensor za = chains.za, zm = chains.zm;
   const double threshold = config.tc * static_cast<double>(schedule.timesteps());
   at::Tensor x0a, x0m;  // each chain's clean estimate from its previous step
   for (size_t i = 0; i < plan.ts.size(); ++i) {
@@ -323,12 +342,11 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     return joint_distilled(distilled_a, d_a, distilled_m, d_m, schedule, length, config, base_a, base_m,
                            cond_a, cond_m, progress);
   }
-  const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
-  const Plan plan = make_plan(schedule, config);
-  ChainStepper chain_a(schedule, plan, config.eta, config.seed);
-  ChainStepper chain_m(schedule, plan, config.eta, joint_partner_seed(config.seed));
-  auto za = chain_a.initial_noise(d_a, length, opts);
-  auto zm = chain_m.initial_noise(d_m, length, opts);
+  JointChains chains(schedule, config, d_a, d_m, length);
+  const Plan& plan = chains.plan;
+  ChainStepper& chain_a = chains.a;
+  ChainStepper& chain_m = chains.m;
+  at::Tensor za = chains.za, zm = chains.zm;
   const double threshold = config.tc * static_cast<double>(schedule.timesteps());
   // The scales of the current step (set below: 1 outside the guidance interval); sb is the
   // base's own scale.

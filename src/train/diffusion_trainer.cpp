@@ -149,6 +149,49 @@ DiffusionExpertSpec student_spec(const DiffusionExpertSpec& teacher, const fs::p
   return spec;
 }
 
+// A distillation run's teacher (run.distillation set), loaded before anything is written and
+// checked against the run (student_spec), also on resume.
+std::unique_ptr<DiffusionExpert> load_teacher(const DiffusionRunConfig& run, const DiffusionTrainOptions& options,
+                                              const std::string& fingerprint) {
+  if (run.distillation->teacher.empty()) {
+    throw ConfigError("train-diffusion: a distillation run needs its teacher (--teacher)");
+  }
+  if (!options.init_dir.empty()) {
+    throw ConfigError("train-diffusion: a distillation run starts from its teacher; leave out --init");
+  }
+  auto teacher = std::make_unique<DiffusionExpert>(DiffusionExpert::load(run.distillation->teacher, options.device));
+  student_spec(teacher->spec(), run.distillation->teacher, options.direction, run, fingerprint);
+  return teacher;
+}
+
+// A new student's weights: its teacher's and its own (initial) guidance embedding.
+void init_student(DenoiserImpl& model, DenoiserImpl& ema_model, DenoiserImpl& teacher, const std::string& what) {
+  auto tensors = module_tensors(teacher, "denoiser.");
+  for (auto& [name, value] : module_tensors(model, "denoiser.")) {
+    if (name.rfind(std::string("denoiser.") + kGuidanceParameterPrefix, 0) == 0) tensors[name] = value;
+  }
+  load_module_tensors(model, tensors, "denoiser.", what);
+  load_module_tensors(ema_model, tensors, "denoiser.", what);
+}
+
+// The guidance scales of a distillation step's global batch, drawn from the step's stream after
+// everything else: (1, 1) for a crop with probability unguided_fraction and at t < guidance_from
+// T, else s and s_b uniform in their ranges. ts: the global batch's timesteps -> [global, 2]
+at::Tensor draw_scales(std::mt19937_64& rng, const DistillationConfig& dc, const std::vector<int64_t>& ts,
+                       int64_t num_t) {
+  std::bernoulli_distribution unguided(dc.unguided_fraction);
+  std::uniform_real_distribution<double> pick_s(dc.guidance_min, dc.guidance_max);
+  std::uniform_real_distribution<double> pick_sb(dc.clock_guidance_min, dc.clock_guidance_max);
+  std::vector<float> sc;
+  for (int64_t t : ts) {
+    const bool plain = unguided(rng) || static_cast<double>(t) < dc.guidance_from * num_t;
+    const double gs = pick_s(rng), gb = pick_sb(rng);
+    sc.push_back(plain ? 1.0f : static_cast<float>(gs));
+    sc.push_back(plain ? 1.0f : static_cast<float>(gb));
+  }
+  return torch::tensor(sc).view({static_cast<int64_t>(ts.size()), 2});
+}
+
 // The expert of a new run: the run config's denoiser, schedule, condition and sampler, channel
 // widths from the VAE, its fingerprint, the training tempi (clock experts) and bone range.
 DiffusionExpertSpec new_expert_spec(const std::string& direction, const DiffusionRunConfig& run,
@@ -264,8 +307,6 @@ Crops make_crops(const std::vector<LatentClip>& latents, const DiffusionExpertSp
   return out;
 }
 
-// The validation record at `step`: the EMA denoiser's epsilon loss on the fixed validation crops
-// at four timesteps with fixed noise, with the condition and with the null condition.
 // The teacher's guided noise prediction (DistillationConfig): eps_null + s_b (eps_b - eps_null) +
 // s (eps_c - eps_b), b = c without its content (clock experts) or the null condition.
 // zt [B, d, L], t [B], c [B, dc, L], keep [B], scales [B, 2] (s, s_b) -> [B, d, L]
@@ -284,6 +325,10 @@ at::Tensor guided_target(DenoiserImpl& teacher, bool clock, const at::Tensor& zt
   return null + sb * (base - null) + s * (full - base);
 }
 
+// The validation record at `step`: the EMA denoiser's epsilon loss on the fixed validation crops
+// at four timesteps with fixed noise, with the condition and with the null condition; with a
+// teacher (distillation) also the loss against its guided prediction at (8, 10), at (1, 1) for
+// the crops below guidance_from.
 nlohmann::json diffusion_validation_record(DenoiserImpl& ema_model, const NoiseSchedule& schedule,
                                  const std::vector<at::Tensor>& val_target,
                                  const std::vector<at::Tensor>& val_cond, const TrainConfig& train,
@@ -386,14 +431,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     throw ConfigError(options.data_dir.string() + ": no clip in the train split");
   }
   // A distillation run's teacher, loaded before anything is written.
-  std::unique_ptr<DiffusionExpert> teacher;
-  if (run.distillation) {
-    if (run.distillation->teacher.empty()) {
-      throw ConfigError("train-diffusion: a distillation run needs its teacher (--teacher)");
-    }
-    if (!options.init_dir.empty()) throw ConfigError("train-diffusion: a distillation run starts from its teacher; leave out --init");
-    teacher = std::make_unique<DiffusionExpert>(DiffusionExpert::load(run.distillation->teacher, options.device));
-  }
+  const std::unique_ptr<DiffusionExpert> teacher = run.distillation ? load_teacher(run, options, fingerprint) : nullptr;
   DiffusionExpertSpec spec;
   if (options.resume) {
     spec = checkpoint_json::part<DiffusionExpertSpec>(resume_config, "model", last_dir / "config.json");
@@ -454,13 +492,8 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     load_module_tensors(*ema_model, tensors, "denoiser.", w.string());
     log_to(log, LogLevel::kInfo, "train-diffusion: starting from the weights of " + options.init_dir.string());
   }
-  if (!options.resume && teacher) {  // the teacher's weights and the student's own guidance embedding
-    auto tensors = module_tensors(*teacher->denoiser(), "denoiser.");
-    for (auto& [name, value] : module_tensors(*model, "denoiser.")) {
-      if (name.rfind(std::string("denoiser.") + kGuidanceParameterPrefix, 0) == 0) tensors[name] = value;
-    }
-    load_module_tensors(*model, tensors, "denoiser.", run.distillation->teacher);
-    load_module_tensors(*ema_model, tensors, "denoiser.", run.distillation->teacher);
+  if (!options.resume && teacher) {
+    init_student(*model, *ema_model, *teacher->denoiser(), run.distillation->teacher);
     log_to(log, LogLevel::kInfo, "train-diffusion: distilling the guidance of " + run.distillation->teacher);
   }
   if (options.resume) {
@@ -483,22 +516,19 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     };
   }
   hooks.checkpoint = [&](int64_t step, const nlohmann::json& validation) {
-    CheckpointContent c;
-    c.config = nlohmann::json{{"format", kDiffusionFormat},
-                              {"version", kDiffusionVersion},
-                              {"direction", direction},
-                              {"step", step},
-                              {"model", spec},
-                              {"run", run},
-                              {"vae", {{"path", fs::absolute(options.vae_dir).string()},
-                                       {"fingerprint", fingerprint}}},
-                              {"data", {{"prepared", fs::absolute(options.data_dir).string()}}},
-                              {"init", init_record},
-                              {"validation", validation},
-                              {"created_by", std::string("momu ") + MOMU_VERSION}};
-    c.weights = module_tensors(*ema_model, "denoiser.");
-    c.metadata = {{"format", kDiffusionFormat}, {"direction", direction}, {"step", std::to_string(step)}};
-    return c;
+    const nlohmann::json record{{"format", kDiffusionFormat},
+                                {"version", kDiffusionVersion},
+                                {"direction", direction},
+                                {"step", step},
+                                {"model", spec},
+                                {"run", run},
+                                {"vae", {{"path", fs::absolute(options.vae_dir).string()}, {"fingerprint", fingerprint}}},
+                                {"data", {{"prepared", fs::absolute(options.data_dir).string()}}},
+                                {"init", init_record},
+                                {"validation", validation},
+                                {"created_by", std::string("momu ") + MOMU_VERSION}};
+    return CheckpointContent{record, module_tensors(*ema_model, "denoiser."),
+                             {{"format", kDiffusionFormat}, {"direction", direction}, {"step", std::to_string(step)}}};
   };
   // --- one step: crops, timesteps, dropout and noise, all from (seed, step) ---
   std::discrete_distribution<int> pick_clip(crops.weights.begin(), crops.weights.end());
@@ -540,18 +570,7 @@ DiffusionTrainResult train_diffusion(const DiffusionTrainOptions& options, const
     if (!teacher) return StepOutput{(model->forward(zt, t, c, keep_t) - noise).pow(2).mean(), {}};
     // Distillation: scales per crop (drawn after everything else, from the same stream), the
     // teacher's guided prediction as the target.
-    const DistillationConfig& dc = *run.distillation;
-    std::bernoulli_distribution unguided(dc.unguided_fraction);
-    std::uniform_real_distribution<double> pick_s(dc.guidance_min, dc.guidance_max);
-    std::uniform_real_distribution<double> pick_sb(dc.clock_guidance_min, dc.clock_guidance_max);
-    std::vector<float> sc;
-    for (int64_t b = 0; b < shard.global; ++b) {
-      const bool plain = unguided(rng) || static_cast<double>(ts[b]) < dc.guidance_from * num_t;
-      const double gs = pick_s(rng), gb = pick_sb(rng);
-      sc.push_back(plain ? 1.0f : static_cast<float>(gs));
-      sc.push_back(plain ? 1.0f : static_cast<float>(gb));
-    }
-    auto scales = shard_rows(torch::tensor(sc).view({shard.global, 2}), shard).to(device);
+    auto scales = shard_rows(draw_scales(rng, *run.distillation, ts, num_t), shard).to(device);
     auto target = guided_target(*teacher->denoiser(), spec.uses_clock(), zt, t, c, keep_t, scales);
     return StepOutput{(model->forward(zt, t, c, keep_t, scales) - target).pow(2).mean(), {}};
   };
