@@ -55,7 +55,7 @@ void add_train_diffusion_command(CLI::App& app, CliContext& ctx) {
       "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
       "--out runs/a2m --resume --steps 6000\n"
       "  momu train-diffusion --direction music2motion --vae models/default/vae --data prepared/dwm "
-      "--config configs/distill_clock.json --teacher models/default/music2motion --out runs/a2m_distilled\n"
+      "--config configs/distill_clock.json --teacher runs/a2m/last --out runs/a2m_distilled\n"
       "  (two processes, batch 2 x train.batch_size; the second with --rank 1)\n"
       "  momu train-diffusion --direction music2motion --vae runs/vae_motion/last --data prepared/dwm "
       "--config configs/diffusion_base.json --out runs/a2m --world-size 2 --rank 0 --master 127.0.0.1:29500");
