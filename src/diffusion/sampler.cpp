@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "momu/core/error.h"
 
@@ -238,6 +239,7 @@ struct JointChains {
   JointChains(const NoiseSchedule& schedule, const SamplerConfig& config, int64_t d_a, int64_t d_m,
               int64_t length)
       : plan(make_plan(schedule, config)),
+        threshold(config.tc * static_cast<double>(schedule.timesteps())),
         a(schedule, plan, config.eta, config.seed),
         m(schedule, plan, config.eta, joint_partner_seed(config.seed)) {
     const auto opts = torch::TensorOptions().dtype(torch::kFloat32);
@@ -246,7 +248,10 @@ struct JointChains {
   }
   JointChains(const JointChains&) = delete;
   JointChains& operator=(const JointChains&) = delete;
+  // Whether the step at t is cross-guided (t <= tc * T).
+  bool cross(int64_t t) const { return static_cast<double>(t + 1) <= threshold + 1e-9; }
   const Plan plan;
+  const double threshold;  // tc * T
   ChainStepper a, m;
   at::Tensor za, zm;  // [d_a, L], [d_m, L]
 };
@@ -259,15 +264,11 @@ std::pair<at::Tensor, at::Tensor> joint_distilled(
     const at::Tensor& base_a, const at::Tensor& base_m, const ConditionMap& cond_a,
     const ConditionMap& cond_m, const ProgressCallback& progress) {
   JointChains chains(schedule, config, d_a, d_m, length);
-  const Plan& plan = chains.plan;
-  ChainStepper& chain_a = chains.a;
-  ChainStepper& chain_m = chains.m;
   at::Tensor za = chains.za, zm = chains.zm;
-  const double threshold = config.tc * static_cast<double>(schedule.timesteps());
   at::Tensor x0a, x0m;  // each chain's clean estimate from its previous step
-  for (size_t i = 0; i < plan.ts.size(); ++i) {
-    const int64_t t = plan.ts[i];
-    const bool cross = static_cast<double>(t + 1) <= threshold + 1e-9;
+  for (size_t i = 0; i < chains.plan.ts.size(); ++i) {
+    const int64_t t = chains.plan.ts[i];
+    const bool cross = chains.cross(t);
     if (cross && !x0a.defined()) {  // no previous step: the chains' own predictions at t
       x0a = schedule.predict_x0(za, t, windowed_eps(at_scales(eps_a, 1.0, 1.0), za, t, base_a, config));
       x0m = schedule.predict_x0(zm, t, windowed_eps(at_scales(eps_m, 1.0, 1.0), zm, t, base_m, config));
@@ -280,9 +281,9 @@ std::pair<at::Tensor, at::Tensor> joint_distilled(
     auto em = windowed_eps(at_scales(eps_m, sm, sbm), zm, t, cm, config);
     x0a = schedule.predict_x0(za, t, ea);
     x0m = schedule.predict_x0(zm, t, em);
-    za = chain_a.step(i, za, ea);
-    zm = chain_m.step(i, zm, em);
-    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
+    za = chains.a.step(i, za, ea);
+    zm = chains.m.step(i, zm, em);
+    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(chains.plan.ts.size()), ""});
   }
   return {za, zm};
 }
@@ -343,11 +344,7 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
                            cond_a, cond_m, progress);
   }
   JointChains chains(schedule, config, d_a, d_m, length);
-  const Plan& plan = chains.plan;
-  ChainStepper& chain_a = chains.a;
-  ChainStepper& chain_m = chains.m;
   at::Tensor za = chains.za, zm = chains.zm;
-  const double threshold = config.tc * static_cast<double>(schedule.timesteps());
   // The scales of the current step (set below: 1 outside the guidance interval); sb is the
   // base's own scale.
   double s = 1.0, sb = 1.0;
@@ -360,12 +357,10 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
     auto e = null + sb * (b - null);
     return c.defined() ? e + s * (c - b) : e;
   };
-  for (size_t i = 0; i < plan.ts.size(); ++i) {
-    const int64_t t = plan.ts[i];
-    const bool cross = static_cast<double>(t + 1) <= threshold + 1e-9;
-    const bool guided = config.guided_at(t, schedule.timesteps());
-    s = guided ? config.guidance : 1.0;
-    sb = guided ? config.clock_guidance.value_or(config.guidance) : 1.0;
+  for (size_t i = 0; i < chains.plan.ts.size(); ++i) {
+    const int64_t t = chains.plan.ts[i];
+    const bool cross = chains.cross(t);
+    std::tie(s, sb) = step_scales(config, t, schedule.timesteps(), /*has_base=*/true);
     // Each chain's own prediction (base-conditioned, or the null condition without a base).
     auto ba = windowed_eps(eps_a, za, t, base_a, config);
     auto bm = windowed_eps(eps_m, zm, t, base_m, config);
@@ -383,9 +378,9 @@ std::pair<at::Tensor, at::Tensor> sample_joint_with_base(
       ea = base_a.defined() ? guide_base(na, ba, ca) : guide(ba, ca);
       em = base_m.defined() ? guide_base(nm, bm, cm) : guide(bm, cm);
     }
-    za = chain_a.step(i, za, ea);
-    zm = chain_m.step(i, zm, em);
-    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(plan.ts.size()), ""});
+    za = chains.a.step(i, za, ea);
+    zm = chains.m.step(i, zm, em);
+    if (progress) progress(Progress{"sample", static_cast<int64_t>(i + 1), static_cast<int64_t>(chains.plan.ts.size()), ""});
   }
   return {za, zm};
 }

@@ -28,13 +28,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
+// Adds one denoiser call's floating-point work on z [B, d, L] to *gflop (when given).
+void count_call(const DenoiserConfig& dc, const at::Tensor& z, double* gflop) {
+  if (gflop) *gflop += denoiser_flops(dc, z.size(2)) * static_cast<double>(z.size(0)) / 1e9;
+}
+
 // The expert's denoiser; when gflop is given each call adds its floating-point work to it.
 EpsFunction counted_eps(DiffusionExpert& expert, double* gflop) {
   EpsFunction eps = expert.eps();
   if (gflop == nullptr) return eps;
   const DenoiserConfig dc = expert.spec().denoiser;
   return [eps, dc, gflop](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond) {
-    *gflop += denoiser_flops(dc, z.size(2)) * static_cast<double>(z.size(0)) / 1e9;  // z: [B, d, L]
+    count_call(dc, z, gflop);
     return eps(z, t, cond);
   };
 }
@@ -46,7 +51,7 @@ ScaledEpsFunction counted_scaled_eps(DiffusionExpert& expert, double* gflop) {
   if (!eps || gflop == nullptr) return eps;
   const DenoiserConfig dc = expert.spec().denoiser;
   return [eps, dc, gflop](const at::Tensor& z, const at::Tensor& t, const at::Tensor& cond, double s, double sb) {
-    *gflop += denoiser_flops(dc, z.size(2)) * static_cast<double>(z.size(0)) / 1e9;  // z: [B, d, L]
+    count_call(dc, z, gflop);
     return eps(z, t, cond, s, sb);
   };
 }
